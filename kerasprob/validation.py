@@ -1,0 +1,138 @@
+"""Argument and data validation with errors that name what was received.
+
+Every check raises ``ValueError`` or ``TypeError`` whose message names the
+argument, echoes the value received and says what was expected, e.g.::
+
+    latent_dim must be a positive integer. Received: latent_dim=0
+"""
+
+import numbers
+
+import numpy as np
+
+
+def _show(value, limit=80):
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def check_positive_int(name, value, *, allow_none=False):
+    """Return ``value`` if it is an integer >= 1 (bools refused)."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer. Received: {name}={_show(value)}")
+    return int(value)
+
+
+def check_int_at_least(name, value, minimum):
+    """Return ``value`` if it is an integer >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(
+            f"{name} must be an integer >= {minimum}. Received: {name}={_show(value)}"
+        )
+    return int(value)
+
+
+def check_positive_float(name, value, *, allow_zero=False):
+    """Return ``float(value)`` if it is a finite real number > 0 (>= 0 if allowed)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number. Received: {name}={_show(value)}")
+    value = float(value)
+    ok = value >= 0 if allow_zero else value > 0
+    if not (ok and np.isfinite(value)):
+        bound = "non-negative" if allow_zero else "positive"
+        raise ValueError(f"{name} must be a finite {bound} number. Received: {name}={value!r}")
+    return value
+
+
+def check_choice(name, value, choices):
+    """Return ``value`` if it is one of ``choices``."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(
+            f"{name} must be one of {sorted(choices)}. Received: {name}={_show(value)}"
+        )
+    return value
+
+
+def check_shape(name, value):
+    """Return ``value`` as a tuple of positive ints (an int ``n`` means ``(n,)``)."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = (value,)
+    if not isinstance(value, (tuple, list)) or not value:
+        raise ValueError(
+            f"{name} must be a positive int or a non-empty tuple of positive ints. "
+            f"Received: {name}={_show(value)}"
+        )
+    for dim in value:
+        if isinstance(dim, bool) or not isinstance(dim, numbers.Integral) or dim < 1:
+            raise ValueError(
+                f"{name} must contain only positive integers. Received: {name}={_show(value)}"
+            )
+    return tuple(int(d) for d in value)
+
+
+def check_units(name, value):
+    """Return hidden-layer sizes as a tuple of positive ints (may be empty)."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = (value,)
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"{name} must be a list of positive ints. Received: {name}={_show(value)}")
+    return check_shape(name, value) if value else ()
+
+
+def check_array(name, value, *, feature_shape=None, dtype="float", allow_nonfinite=False):
+    """Validate a data array and return it as a numpy array.
+
+    Args:
+      name: the argument's name, used in error messages.
+      value: array-like of shape ``[batch, *feature_shape]``.
+      feature_shape: expected shape after the batch axis; ``None`` entries
+        match any size. ``None`` skips the shape check.
+      dtype: ``"float"`` (any real numeric dtype, returned as float32) or
+        ``"int"`` (integer labels, returned as int64).
+      allow_nonfinite: if False, NaN or inf raise ``ValueError``.
+
+    Returns:
+      ``np.ndarray`` with the batch axis first.
+    """
+    array = np.asarray(value)
+    if array.dtype == object or array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must be a numeric array. Received: {name} with dtype {array.dtype}"
+        )
+    if dtype == "int":
+        if array.dtype.kind not in "iu" and not (
+            array.dtype.kind == "f"
+            and np.all(np.isfinite(array))
+            and np.all(array == np.round(array))
+        ):
+            raise TypeError(
+                f"{name} must hold integers. Received: {name} with dtype {array.dtype}"
+            )
+        array = array.astype(np.int64)
+    else:
+        if array.dtype.kind == "b":
+            raise TypeError(f"{name} must hold floats. Received: {name} with dtype bool")
+        array = array.astype(np.float32)
+    if array.ndim == 0 or array.shape[0] == 0:
+        raise ValueError(
+            f"{name} must be a non-empty array with a batch axis. Received: {name} with shape "
+            f"{array.shape}"
+        )
+    if feature_shape is not None:
+        expected = tuple(feature_shape)
+        got = array.shape[1:]
+        if len(got) != len(expected) or any(
+            e is not None and e != g for e, g in zip(expected, got)
+        ):
+            shown = "[batch, " + ", ".join("?" if e is None else str(e) for e in expected) + "]"
+            raise ValueError(
+                f"{name} must have shape {shown}. Received: {name} with shape {array.shape}"
+            )
+    if not allow_nonfinite and array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+        bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
+        raise ValueError(
+            f"{name} must be finite. Received: {name} with {bad} NaN or inf value(s)"
+        )
+    return array

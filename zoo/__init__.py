@@ -1,0 +1,16 @@
+"""zoo: ready probabilistic models built from kerasprob layers.
+
+>>> import zoo
+>>> "VAE" in zoo.list()
+True
+"""
+
+import kerasprob  # noqa: F401 - registers kerasprob layers for loading
+from zoo import datasets
+from zoo.base import ZooModel
+from zoo.registry import get, list_models, load, register
+from zoo.vae import VAE
+
+list = list_models
+
+__all__ = ["VAE", "ZooModel", "datasets", "get", "list", "load", "register"]

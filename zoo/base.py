@@ -1,0 +1,203 @@
+"""``ZooModel``: a compiled-by-default ``tf_keras.Model`` that checks its data.
+
+A zoo model is a tf-keras model subclass whose constructor is its config:
+every hyperparameter is a keyword argument stored under the same name and
+returned by ``get_config``. It builds its weights and compiles itself in the
+constructor, so ``fit`` works at once, and it
+
+- checks ``fit`` / ``evaluate`` / ``predict`` data before any step
+  (``ValueError`` / ``TypeError`` naming the argument and the value received);
+- stops on a NaN loss and keeps its last finite weights;
+- saves atomically (``save`` writes a temporary file, then renames it);
+- declares a ``search_space`` whose names are constructor arguments, and a
+  keras-tuner ``hypermodel()`` built from it.
+
+Subclasses set their layers in ``__init__``, then call ``self._finish()``.
+"""
+
+import inspect
+import os
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+import tf_keras
+
+from kerasprob.callbacks import TerminateOnNaN
+from kerasprob.layers.kl import as_distribution
+from kerasprob.losses import NegativeLogLikelihood
+from kerasprob.tuning import Float, ModelHyperModel
+from kerasprob.validation import check_array, check_positive_float
+
+
+class ZooModel(tf_keras.Model):
+    """Base class of zoo models.
+
+    Args:
+      learning_rate: Adam learning rate of the default compile.
+
+    Class attributes:
+      search_space: ``{constructor argument: kerasprob.tuning space}``.
+      target_is_input: if True, ``fit(x)`` trains with ``y = x`` (autoencoders).
+    """
+
+    search_space = {"learning_rate": Float(1e-4, 1e-2, sampling="log")}
+    target_is_input = False
+
+    def __init__(self, learning_rate=1e-3, **kwargs):
+        super().__init__(**kwargs)
+        self.learning_rate = check_positive_float("learning_rate", learning_rate)
+
+    # ----------------------------------------------------------------- config
+    @classmethod
+    def constructor_arguments(cls):
+        """Names of the constructor's keyword arguments (this class and its bases)."""
+        names = []
+        for klass in cls.__mro__:
+            if klass is tf_keras.Model:
+                break
+            for name, param in inspect.signature(klass.__init__).parameters.items():
+                keyword = param.kind in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY)
+                if name != "self" and keyword and name not in names:
+                    names.append(name)
+        return names
+
+    def get_config(self):
+        config = {"name": self.name}
+        for name in self.constructor_arguments():
+            value = getattr(self, name)
+            config[name] = list(value) if isinstance(value, tuple) else value
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    @classmethod
+    def hypermodel(cls, **fixed):
+        """A keras-tuner ``HyperModel`` over ``search_space``; ``fixed`` arguments are not tuned."""
+        return ModelHyperModel(cls, **fixed)
+
+    # --------------------------------------------------------- building, compiling
+    def build_inputs(self):
+        """A batch of one example, used to create every weight in ``__init__``."""
+        raise NotImplementedError
+
+    def _finish(self):
+        """Create all weights now (so saved files load by layer path) and compile."""
+        self(self.build_inputs())
+        self.compile()
+
+    def compile(self, optimizer=None, loss=None, **kwargs):
+        """``Adam(learning_rate)`` and the negative log-likelihood, unless given."""
+        optimizer = optimizer or tf_keras.optimizers.Adam(self.learning_rate)
+        loss = loss or NegativeLogLikelihood()
+        super().compile(optimizer=optimizer, loss=loss, **kwargs)
+
+    def compile_from_config(self, config):
+        """Restore a saved compile (optimizer, loss) when loading."""
+        super().compile_from_config(config)
+
+    # ------------------------------------------------------------------- data
+    def input_feature_shape(self):
+        """Shape of one input example, ``None`` entries matching any size."""
+        raise NotImplementedError
+
+    def target_feature_shape(self):
+        """Shape of one target, or ``None`` to skip the check."""
+        return None
+
+    def validate_data(self, x, y=None, prefix=""):
+        """Check ``x`` (and ``y``) and return them as arrays; datasets pass through."""
+        if isinstance(x, tf.data.Dataset) or x is None:
+            return x, y
+        x = check_array(prefix + "x", x, feature_shape=self.input_feature_shape())
+        if y is not None:
+            y = self.validate_target(prefix + "y", y)
+            if len(y) != len(x):
+                raise ValueError(
+                    f"{prefix}x and {prefix}y must have the same number of examples. "
+                    f"Received: {len(x)} and {len(y)}"
+                )
+        return x, y
+
+    def validate_target(self, name, y):
+        return check_array(name, y, feature_shape=self.target_feature_shape())
+
+    def _validation_data(self, data):
+        if data is None or isinstance(data, tf.data.Dataset):
+            return data
+        if not isinstance(data, (tuple, list)):
+            data = (data,)
+        x, y = self.validate_data(data[0], data[1] if len(data) > 1 else None, "validation_")
+        return (x,) if y is None else (x, y, *data[2:])
+
+    # -------------------------------------------------------------- train loop
+    def _with_target(self, data):
+        x, y, sample_weight = tf_keras.utils.unpack_x_y_sample_weight(data)
+        if y is None and self.target_is_input:
+            y = x
+        return tf_keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
+
+    def train_step(self, data):
+        return super().train_step(self._with_target(data))
+
+    def test_step(self, data):
+        return super().test_step(self._with_target(data))
+
+    def predict_step(self, data):
+        output = super().predict_step(data)
+        return tf.convert_to_tensor(output) if as_distribution(output) is not None else output
+
+    def fit(self, x=None, y=None, *, validation_data=None, callbacks=None, **kwargs):
+        """``tf_keras.Model.fit`` after checking the data; stops on NaN keeping good weights."""
+        x, y = self.validate_data(x, y)
+        validation_data = self._validation_data(validation_data)
+        callbacks = list(callbacks or [])
+        if not any(isinstance(c, TerminateOnNaN) for c in callbacks):
+            callbacks.append(TerminateOnNaN())
+        return super().fit(x, y, validation_data=validation_data, callbacks=callbacks, **kwargs)
+
+    def evaluate(self, x=None, y=None, **kwargs):
+        """``tf_keras.Model.evaluate`` after checking the data."""
+        x, y = self.validate_data(x, y)
+        return super().evaluate(x, y, **kwargs)
+
+    def predict(self, x, **kwargs):
+        """``tf_keras.Model.predict`` after checking the data."""
+        x, _ = self.validate_data(x)
+        return super().predict(x, **kwargs)
+
+    # ------------------------------------------------------------------ saving
+    def save(self, filepath, overwrite=True, **kwargs):
+        """Save in ``.keras`` format atomically: an interrupted save leaves any old file intact."""
+        path = os.fspath(filepath)
+        if not path.endswith(".keras"):
+            raise ValueError(
+                "filepath must end in '.keras' (the tf-keras v3 format). "
+                f"Received: filepath={path!r}"
+            )
+        if os.path.exists(path) and not overwrite:
+            raise FileExistsError(f"{path!r} exists and overwrite=False")
+        directory = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{os.path.basename(path)}.", suffix=".partial.keras", dir=directory
+        )
+        os.close(fd)
+        try:
+            super().save(tmp, overwrite=True, **kwargs)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+
+    # ---------------------------------------------------------------- contract
+    @classmethod
+    def example(cls, seed=0):
+        """A tiny ``(constructor kwargs, x, y)`` case for contract tests (``y`` may be None)."""
+        raise NotImplementedError
+
+
+def as_numpy(value):
+    """A tensor or distribution's tensor value as a numpy array."""
+    return np.asarray(tf.convert_to_tensor(value))

@@ -1,0 +1,82 @@
+"""The model registry: ``zoo.list()``, ``zoo.get(name)``, ``zoo.load(path)``.
+
+Zoo models register with :func:`register`. Third-party packages add models
+through the entry-point group ``kerasprob.zoo``; in their ``pyproject.toml``::
+
+    [project.entry-points."kerasprob.zoo"]
+    MyModel = "my_package.models:MyModel"
+
+Each entry point must load a ``zoo.ZooModel`` subclass; it is registered
+(under the entry point's name) the first time the registry is read.
+"""
+
+import os
+from importlib import metadata
+
+import tf_keras
+
+ENTRY_POINT_GROUP = "kerasprob.zoo"
+
+_MODELS = {}
+_entry_points_loaded = False
+
+
+def register(cls):
+    """Class decorator: list ``cls`` in the zoo and register it serializable as ``zoo>Name``."""
+    _MODELS[cls.__name__] = tf_keras.saving.register_keras_serializable(package="zoo")(cls)
+    return cls
+
+
+def _load_entry_points():
+    global _entry_points_loaded
+    if _entry_points_loaded:
+        return
+    _entry_points_loaded = True
+    from zoo.base import ZooModel
+
+    for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        cls = entry_point.load()
+        if not (isinstance(cls, type) and issubclass(cls, ZooModel)):
+            raise TypeError(
+                f"Entry point {entry_point.name!r} in group {ENTRY_POINT_GROUP!r} must load a "
+                f"zoo.ZooModel subclass. Received: {cls!r}"
+            )
+        _MODELS.setdefault(entry_point.name, cls)
+
+
+def list_models():
+    """Names of every registered zoo model, sorted."""
+    _load_entry_points()
+    return sorted(_MODELS)
+
+
+def get(name):
+    """The zoo model class registered as ``name``."""
+    _load_entry_points()
+    if name not in _MODELS:
+        raise ValueError(f"Unknown zoo model {name!r}. Expected one of {list_models()}")
+    return _MODELS[name]
+
+
+def load(path):
+    """Load a model saved with ``model.save("...keras")``; never runs code from the file.
+
+    Uses tf-keras' safe mode: a file that asks for a ``Lambda`` layer or a
+    pickled function is refused.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        hint = (
+            f" ({path!r} is a model name: build one with zoo.get({path!r})(...); "
+            "no pretrained weights ship with the zoo)"
+            if path in _MODELS
+            else ""
+        )
+        raise FileNotFoundError(f"No saved model at path={path!r}{hint}")
+    if not path.endswith(".keras"):
+        raise ValueError(f"path must be a '.keras' file. Received: path={path!r}")
+    return tf_keras.models.load_model(path, safe_mode=True)
+
+
+list = list_models
+__all__ = ["ENTRY_POINT_GROUP", "get", "list", "list_models", "load", "register"]
