@@ -18,7 +18,7 @@ import tf_keras
 from kerasprob.layers.kl import as_distribution
 
 
-def default_readout(output, inputs):
+def default_readout(output, inputs, model):
     """A deterministic tensor from a layer output: ``log_prob`` of the mean/mode for
     distributions (``mean`` for mixtures), the output itself otherwise."""
     dist = as_distribution(output)
@@ -55,8 +55,10 @@ def run_layer_test(layer, inputs, readout=default_readout, expected_output_shape
     Args:
       layer: a fresh layer instance.
       inputs: numpy array or list of arrays (with the batch axis).
-      readout: ``f(output, inputs) -> tensor`` that must match after reloading
-        (random layers are compared under the same global seed).
+      readout: ``f(output, inputs, model) -> tensor`` that must match after
+        reloading and whose sum is differentiated (random layers are compared
+        under the same global seed); e.g. ``tf.add_n(model.losses)`` for a
+        layer whose value is the loss it adds.
       expected_output_shape: if given, the shape of the output tensor.
       check_gradients: require a gradient for every trainable weight.
     """
@@ -67,7 +69,7 @@ def run_layer_test(layer, inputs, readout=default_readout, expected_output_shape
     def evaluate(m):
         tf.random.set_seed(seed)
         out = m(values)
-        return np.asarray(readout(out, values))
+        return np.asarray(readout(out, values, m))
 
     if expected_output_shape is not None:
         tf.random.set_seed(seed)
@@ -77,7 +79,7 @@ def run_layer_test(layer, inputs, readout=default_readout, expected_output_shape
     if check_gradients and layer.trainable_weights:
         with tf.GradientTape() as tape:
             tf.random.set_seed(seed)
-            total = tf.reduce_sum(readout(model(values), values))
+            total = tf.reduce_sum(readout(model(values), values, model))
         grads = tape.gradient(total, layer.trainable_weights)
         missing = [w.name for w, g in zip(layer.trainable_weights, grads) if g is None]
         if missing:

@@ -95,8 +95,10 @@ class ZooModel(tf_keras.Model):
         super().compile(optimizer=optimizer, loss=loss, **kwargs)
 
     def compile_from_config(self, config):
-        """Restore a saved compile (optimizer, loss) when loading."""
-        super().compile_from_config(config)
+        """Restore a saved compile (optimizer, loss) and the optimizer's state slots."""
+        self.compile(**tf_keras.saving.deserialize_keras_object(config))
+        if isinstance(self.optimizer, tf_keras.optimizers.Optimizer) and self.built:
+            self.optimizer.build(self.trainable_variables)
 
     # ------------------------------------------------------------------- data
     def input_feature_shape(self):

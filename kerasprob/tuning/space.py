@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Int:
-    """An integer in ``[min_value, max_value]``."""
+    """An integer in ``[min_value, max_value]`` (``sampling="log"`` draws log-uniformly)."""
 
     min_value: int
     max_value: int
-    step: int = 1
+    step: int | None = None
     sampling: str = "linear"
 
     def declare(self, hp, name):

@@ -1,0 +1,99 @@
+"""zoo.VAE: the concise Keras VAE on the embedded digits."""
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo.datasets import load_digits
+
+
+@pytest.fixture(scope="module")
+def digits():
+    x, _ = load_digits()
+    x = x / 16.0
+    return x[:1500], x[1500:]
+
+
+@pytest.fixture(scope="module")
+def trained(digits):
+    x_train, x_val = digits
+    vae = zoo.VAE(input_shape=(8, 8), latent_dim=4, hidden_units=[128], learning_rate=3e-3)
+    history = vae.fit(x_train, epochs=30, batch_size=100, validation_data=x_val, verbose=0)
+    return vae, history.history
+
+
+def test_negative_elbo_falls_and_kl_is_logged(trained):
+    _, history = trained
+    loss = np.array(history["loss"])
+    assert loss[-1] < 0.8 * loss[0]
+    assert np.all(np.isfinite(history["val_loss"]))
+    assert history["val_loss"][-1] < history["val_loss"][0]
+    assert all(k > 0 for k in history["kl"])
+
+
+def test_loss_is_reconstruction_nll_plus_kl(trained, digits):
+    vae, _ = trained
+    _, x_val = digits
+    logs = vae.evaluate(x_val, batch_size=len(x_val), verbose=0, return_dict=True)
+    # Negative ELBO = E_q[-log p(x|z)] + KL, each per example; KL is also logged alone.
+    q = vae.encode(x_val)
+    kl = float(np.mean(q.kl_divergence(
+        type(q)(np.zeros((1, 4), "float32"), np.ones((1, 4), "float32"))
+    )))
+    assert logs["kl"] == pytest.approx(kl, rel=1e-4)
+    assert logs["loss"] > logs["kl"]
+
+
+def test_reconstructions_beat_the_mean_image(trained, digits):
+    vae, _ = trained
+    x_train, x_val = digits
+    mean_image_error = np.mean((x_val - x_train.mean(0)) ** 2)
+    reconstruction_error = np.mean((vae.reconstruct(x_val) - x_val) ** 2)
+    assert reconstruction_error < 0.6 * mean_image_error
+
+
+def test_encode_decode_sample_shapes(trained):
+    vae, _ = trained
+    x = np.random.default_rng(0).uniform(size=(3, 8, 8)).astype("float32")
+    q = vae.encode(x)
+    assert q.mean().shape == (3, 4) and q.stddev().shape == (3, 4)
+    assert vae.decode(q.mean()).mean().shape == (3, 8, 8)
+    images = vae.sample(5, seed=1)
+    assert images.shape == (5, 8, 8) and (images >= 0).all() and (images <= 1).all()
+    binary = vae.sample(5, seed=1, mean=False)
+    assert set(np.unique(binary)) <= {0.0, 1.0}
+    assert vae.predict(x, verbose=0).shape == (3, 8, 8)
+
+
+def test_gaussian_likelihood_on_real_valued_data():
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(512, 2))
+    x = np.concatenate([z, z @ rng.normal(size=(2, 4))], axis=1).astype("float32")
+    vae = zoo.VAE(input_shape=(6,), latent_dim=2, hidden_units=[32], likelihood="gaussian",
+                  learning_rate=1e-2)
+    history = vae.fit(x, epochs=15, batch_size=64, verbose=0).history
+    assert history["loss"][-1] < history["loss"][0] - 2.0
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"latent_dim": 0}, ValueError, "latent_dim must be a positive integer. "
+         "Received: latent_dim=0"),
+        ({"hidden_units": [64, -1]}, ValueError, r"hidden_units must contain only positive"),
+        ({"input_shape": (8, 0)}, ValueError, r"input_shape must contain only positive"),
+        ({"likelihood": "poisson"}, ValueError, r"likelihood must be one of"),
+        ({"learning_rate": -1e-3}, ValueError, r"learning_rate=-0.001"),
+        ({"kl_weight": "one"}, TypeError, r"kl_weight must be a real number"),
+    ],
+)
+def test_bad_constructor_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        zoo.VAE(input_shape=kwargs.pop("input_shape", (8, 8)), **kwargs)
+
+
+def test_bernoulli_data_outside_unit_interval_is_refused():
+    vae = zoo.VAE(input_shape=(8, 8), hidden_units=[8])
+    x, _ = load_digits()
+    with pytest.raises(ValueError, match=r"x must lie in \[0, 1\].*\[0, 16\]"):
+        vae.fit(x, epochs=1, verbose=0)

@@ -1,0 +1,192 @@
+"""ZooModel behaviour shared by every zoo model: checks, NaN guard, saving, registry."""
+
+import os
+from importlib import metadata
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tf_keras
+
+import zoo
+from zoo import registry
+
+X = np.random.default_rng(0).uniform(size=(32, 4, 4)).astype("float32")
+
+
+@pytest.fixture()
+def vae():
+    return zoo.VAE(input_shape=(4, 4), latent_dim=2, hidden_units=[8])
+
+
+def test_list_get_and_unknown_name():
+    assert "VAE" in zoo.list()
+    assert zoo.get("VAE") is zoo.VAE
+    with pytest.raises(ValueError, match=r"Unknown zoo model 'Nope'. Expected one of \["):
+        zoo.get("Nope")
+
+
+def test_fit_works_without_compile_and_logs_kl(vae):
+    history = vae.fit(X, epochs=2, batch_size=8, verbose=0).history
+    assert set(history) == {"loss", "kl"}
+
+
+BAD_DATA = [
+    (X[:, :3], ValueError,
+     r"x must have shape \[batch, 4, 4\]. Received: x with shape \(32, 3, 4\)"),
+    (X[0], ValueError, r"x must have shape \[batch, 4, 4\]. Received: x with shape \(4, 4\)"),
+    (X.astype("complex64"), TypeError, r"x must be a numeric array. Received: x with dtype"),
+    (np.array([["a"] * 4] * 4), TypeError, r"x must be a numeric array"),
+    (X > 0.5, TypeError, r"x must hold floats. Received: x with dtype bool"),
+    (np.where(X > 0.9, np.nan, X), ValueError, r"x must be finite. Received: x with \d+ NaN"),
+    (np.where(X > 0.9, np.inf, X), ValueError, r"x must be finite"),
+    (X[:0], ValueError, r"x must be a non-empty array with a batch axis. Received: x with "
+     r"shape \(0, 4, 4\)"),
+]
+
+
+@pytest.mark.parametrize("data, error, match", BAD_DATA)
+def test_bad_data_is_refused_before_any_step(vae, data, error, match):
+    before = [w.copy() for w in vae.get_weights()]
+    for call in (lambda: vae.fit(data, epochs=1, verbose=0), lambda: vae.predict(data),
+                 lambda: vae.evaluate(data, verbose=0)):
+        with pytest.raises(error, match=match):
+            call()
+    assert vae.optimizer.iterations.numpy() == 0
+    for a, b in zip(before, vae.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_bad_validation_data_is_named(vae):
+    with pytest.raises(ValueError, match=r"validation_x must have shape \[batch, 4, 4\]"):
+        vae.fit(X, validation_data=X[:, :2], epochs=1, verbose=0)
+
+
+def test_training_that_goes_to_nan_stops_and_keeps_last_good_weights(vae):
+    vae.fit(X, epochs=1, batch_size=8, verbose=0)
+    good = [w.copy() for w in vae.get_weights()]
+    # A huge learning rate drives the weights to inf / NaN within a few steps.
+    vae.compile(optimizer=tf_keras.optimizers.SGD(1e30))
+    history = vae.fit(X, epochs=5, batch_size=8, verbose=0).history
+    assert len(history["loss"]) == 1  # stopped in the first epoch
+    weights = vae.get_weights()
+    assert all(np.all(np.isfinite(w)) for w in weights)
+    for a, b in zip(good, weights):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_save_is_atomic_and_keeps_the_old_file_on_failure(vae, tmp_path, monkeypatch):
+    path = str(tmp_path / "model.keras")
+    vae.save(path)
+    original = open(path, "rb").read()
+
+    def broken_save(self, filepath, *args, **kwargs):
+        with open(filepath, "wb") as f:
+            f.write(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(tf_keras.Model, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        vae.save(path)
+    assert open(path, "rb").read() == original
+    assert os.listdir(tmp_path) == ["model.keras"]  # no temporary left behind
+
+
+def test_save_requires_keras_extension(vae, tmp_path):
+    with pytest.raises(ValueError, match=r"filepath must end in '.keras'.*model.h5"):
+        vae.save(str(tmp_path / "model.h5"))
+
+
+def test_loaded_model_keeps_training(vae, tmp_path):
+    vae.fit(X, epochs=1, verbose=0)
+    path = str(tmp_path / "vae.keras")
+    vae.save(path)
+    loaded = zoo.load(path)
+    assert loaded.optimizer.iterations.numpy() == vae.optimizer.iterations.numpy()
+    loaded.fit(X, epochs=1, verbose=0)
+    assert loaded.optimizer.iterations.numpy() > vae.optimizer.iterations.numpy()
+
+
+def test_load_refuses_code_in_the_file(tmp_path):
+    inputs = tf_keras.Input((2,))
+    model = tf_keras.Model(inputs, tf_keras.layers.Lambda(lambda t: t * 2.0)(inputs))
+    path = str(tmp_path / "lambda.keras")
+    model.save(path)
+    with pytest.raises(ValueError, match="(?i)unsafe|lambda|safe_mode"):
+        zoo.load(path)
+
+
+def test_load_errors_name_the_path(tmp_path):
+    with pytest.raises(FileNotFoundError, match="'VAE' is a model name"):
+        zoo.load("VAE")
+    with pytest.raises(FileNotFoundError, match="No saved model at path="):
+        zoo.load(str(tmp_path / "missing.keras"))
+
+
+def test_entry_point_models_are_listed(monkeypatch):
+    class Plugin(zoo.VAE):
+        pass
+
+    class FakeEntryPoint:
+        name = "PluginVAE"
+
+        def load(self):
+            return Plugin
+
+    monkeypatch.setattr(registry, "_entry_points_loaded", False)
+    monkeypatch.setattr(registry, "_MODELS", dict(registry._MODELS))
+    monkeypatch.setattr(
+        metadata, "entry_points",
+        lambda group: [FakeEntryPoint()] if group == registry.ENTRY_POINT_GROUP else [],
+    )
+    assert "PluginVAE" in zoo.list()
+    assert zoo.get("PluginVAE") is Plugin
+
+
+def test_entry_point_must_be_a_zoo_model(monkeypatch):
+    class FakeEntryPoint:
+        name = "Broken"
+
+        def load(self):
+            return object
+
+    monkeypatch.setattr(registry, "_entry_points_loaded", False)
+    monkeypatch.setattr(registry, "_MODELS", dict(registry._MODELS))
+    monkeypatch.setattr(metadata, "entry_points", lambda group: [FakeEntryPoint()])
+    with pytest.raises(TypeError, match="must load a zoo.ZooModel subclass"):
+        zoo.list()
+
+
+def test_hypermodel_builds_from_search_space():
+    import keras_tuner as kt
+
+    hp = kt.HyperParameters()
+    hp.Fixed("latent_dim", 3)
+    model = zoo.VAE.hypermodel(input_shape=(4, 4)).build(hp)
+    assert model.latent_dim == 3 and model.input_shape_ == (4, 4)
+    assert {"learning_rate", "hidden_units_width", "hidden_units_depth"} <= set(hp.values)
+    with pytest.raises(ValueError, match=r"has no constructor argument\(s\) \['depth'\]"):
+        zoo.VAE.hypermodel(depth=3)
+
+
+def test_works_whatever_tf_use_legacy_keras_says(tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np, zoo; v = zoo.VAE(input_shape=(4,), hidden_units=[4]);"
+        "v.fit(np.random.rand(8, 4), epochs=1, verbose=0); print('ok')"
+    )
+    for value in ("0", "1"):
+        env = {**os.environ, "TF_USE_LEGACY_KERAS": value, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True, check=True)
+        assert out.stdout.strip().endswith("ok")
+
+
+def test_distribution_strategy_fit():
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+    with strategy.scope():
+        model = zoo.VAE(input_shape=(4, 4), latent_dim=2, hidden_units=[8])
+    history = model.fit(X, epochs=2, batch_size=8, verbose=0).history
+    assert np.all(np.isfinite(history["loss"]))
