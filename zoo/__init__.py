@@ -8,9 +8,24 @@ True
 import kerasprob  # noqa: F401 - registers kerasprob layers for loading
 from zoo import datasets
 from zoo.base import ZooModel
+from zoo.conditional_vae import ConditionalVAE
+from zoo.flows import IAF, MAF, NeuralSplineFlow, RealNVP
 from zoo.registry import get, list_models, load, register
 from zoo.vae import VAE
 
 list = list_models
 
-__all__ = ["VAE", "ZooModel", "datasets", "get", "list", "load", "register"]
+__all__ = [
+    "IAF",
+    "MAF",
+    "VAE",
+    "ConditionalVAE",
+    "NeuralSplineFlow",
+    "RealNVP",
+    "ZooModel",
+    "datasets",
+    "get",
+    "list",
+    "load",
+    "register",
+]

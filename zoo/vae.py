@@ -1,9 +1,27 @@
-"""``zoo.VAE``: the concise Keras variational autoencoder.
+"""``zoo.VAE``: variational autoencoders, from the concise Keras VAE to IWAE with flows.
 
-``x -> MLP -> [mu, log_var] -> KLDivergenceLayer -> z = mu + sigma * eps ->
-MLP -> p(x | z)``. Training minimizes the negative ELBO
-``-E_q[log p(x | z)] + KL(q(z | x) || p(z))`` (per example, in nats): the
-``loss`` Keras logs; the KL term is logged as ``kl``.
+``x -> encoder -> q(z | x) -> z_1..z_k (-> flow) -> decoder -> p(x | z)``. Training
+maximizes the evidence lower bound (``num_samples=1``) or the importance-weighted
+bound (``num_samples=k``), computed by :class:`kerasprob.layers.EvidenceBound`; the
+``loss`` Keras logs is its negative per example, in nats, and the KL estimate is
+logged as ``kl``. Every variant is a constructor argument:
+
+===================  ===============================================================
+``encoder``          ``"dense"`` (an MLP, the concise VAE) or ``"conv"`` (the seed-001
+                     convolutional network, ``kerasprob.layers.ConvEncoder`` /
+                     ``ConvDecoder``); the decoder mirrors it.
+``posterior``        ``"diag"`` (``N(mu, diag sigma^2)``) or ``"tril"`` (full covariance).
+``posterior_flow``   ``None`` or ``"iaf"``: ``flow_depth`` inverse autoregressive
+                     layers refine ``q(z | x)``.
+``prior``            ``"normal"`` (``N(0, I)``, analytic KL) or ``"mixture"`` (learnable
+                     ``num_components``-Gaussian mixture, Monte Carlo KL; seed 004).
+``likelihood``       ``"bernoulli"`` (data in [0, 1]), ``"gaussian"`` (learned scale per
+                     value, or fixed ``likelihood_scale``), ``"logistic"`` (discretized
+                     logistic) or ``"categorical"`` (``num_bins``-way softmax) for
+                     integer data ``0 .. num_bins - 1``, e.g. 8-bit images.
+``num_samples``      ``k``: 1 for the ELBO, more for the IWAE bound.
+``kl_weight``        ``beta`` (anneal it with ``kerasprob.callbacks.KLAnnealing``).
+===================  ===============================================================
 
 >>> import numpy as np, zoo
 >>> vae = zoo.VAE(input_shape=(8, 8), latent_dim=2, hidden_units=[32])
@@ -19,12 +37,22 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras
 
-from kerasprob.distributions import IndependentBernoulli, IndependentNormal
-from kerasprob.layers import MLP, GaussianReparameterization, KLDivergenceLayer
+from kerasprob.distributions import (
+    DiscretizedLogistic,
+    IndependentBernoulli,
+    IndependentNormal,
+    IndependentNormalFixedScale,
+    PixelCategorical,
+)
+from kerasprob.layers import MLP, MixtureNormalPrior
+from kerasprob.layers.networks import ConvDecoder, ConvEncoder, conv_architecture
+from kerasprob.layers.variational import EvidenceBound, GaussianPosterior
+from kerasprob.losses import log_mean_exp
 from kerasprob.tuning import Choice, Float, Int, Units
 from kerasprob.validation import (
     check_array,
     check_choice,
+    check_int_at_least,
     check_positive_float,
     check_positive_int,
     check_shape,
@@ -35,27 +63,54 @@ from zoo.registry import register
 
 tfd = tfp.distributions
 
-LIKELIHOODS = {"bernoulli": IndependentBernoulli, "gaussian": IndependentNormal}
+LIKELIHOODS = ("bernoulli", "gaussian", "logistic", "categorical")
+_INTEGER_LIKELIHOODS = ("logistic", "categorical")
+ENCODERS = ("dense", "conv")
+POSTERIORS = {"diag": "diag", "tril": "full"}
+PRIORS = ("normal", "mixture")
+FLOWS = ("iaf",)
+PRECISIONS = ("float32", "mixed_bfloat16")
+
+#: Examples times samples decoded at once by ``log_likelihood``.
+_DECODE_BUDGET = 1024
 
 
 @register
 class VAE(ZooModel):
-    """Variational autoencoder with a diagonal Gaussian posterior and a N(0, I) prior.
+    """Variational autoencoder (see the module docstring for the variants).
 
     Args:
-      input_shape: shape of one example, e.g. ``(28, 28, 1)`` or ``(64,)``.
+      input_shape: shape of one example, e.g. ``(36, 36, 3)``, ``(8, 8)`` or ``(64,)``.
       latent_dim: dimension of ``z``.
-      hidden_units: hidden sizes of the encoder MLP (the decoder mirrors them).
-      likelihood: ``"bernoulli"`` (data in [0, 1]) or ``"gaussian"`` (real data;
-        the decoder outputs a mean and a scale per feature).
+      hidden_units: hidden sizes of the dense encoder (the decoder mirrors them);
+        unused by the convolutional networks.
+      likelihood: ``"bernoulli"``, ``"gaussian"``, ``"logistic"`` or ``"categorical"``.
       kl_weight: ``beta``, the weight of the KL term (1 gives the ELBO).
       learning_rate: Adam learning rate.
+      encoder: ``"dense"`` or ``"conv"`` (images ``(H, W)`` or ``(H, W, C)``).
+      posterior: ``"diag"`` or ``"tril"``.
+      prior: ``"normal"`` or ``"mixture"``.
+      num_components: components of the mixture prior (16 in seed 004).
+      num_samples: ``k`` importance samples per example in training (1: ELBO).
+      likelihood_scale: ``None`` to learn the Gaussian scale of every value, or a
+        fixed positive scale.
+      num_bins: values of the ``"logistic"`` and ``"categorical"`` likelihoods (256 for
+        8-bit data; the categorical decoder outputs ``num_bins`` logits per value).
+      posterior_flow: ``None`` or ``"iaf"``.
+      flow_depth: number of IAF layers (reversed orders in between).
+      precision: ``"float32"`` or ``"mixed_bfloat16"``: the convolutional networks
+        compute in bfloat16 (float32 weights; posterior, likelihood and bound in
+        float32), 10-30% less time per step on CPUs with AVX512-BF16 (oneDNN);
+        ignored by dense networks.
 
-    Input shape: ``[batch, *input_shape]``. Output: ``p(x | z)``, a
-    distribution with batch shape ``[batch]`` and event shape ``input_shape``.
+    Input shape: ``[batch, *input_shape]``. Output: ``p(x | z_1)``, a distribution with
+    batch shape ``[batch]`` and event shape ``input_shape`` (``predict`` gives its mean).
 
     References:
       Kingma & Welling (2014), Auto-Encoding Variational Bayes.
+      Burda, Grosse & Salakhutdinov (2016), Importance Weighted Autoencoders.
+      Kingma et al. (2016), Improved Variational Inference with Inverse Autoregressive Flow.
+      Tomczak & Welling (2018), VAE with a VampPrior (mixture priors).
     """
 
     target_is_input = True
@@ -74,6 +129,16 @@ class VAE(ZooModel):
         likelihood="bernoulli",
         kl_weight=1.0,
         learning_rate=1e-3,
+        encoder="dense",
+        posterior="diag",
+        prior="normal",
+        num_components=16,
+        num_samples=1,
+        likelihood_scale=None,
+        num_bins=256,
+        posterior_flow=None,
+        flow_depth=2,
+        precision="float32",
         **kwargs,
     ):
         super().__init__(learning_rate=learning_rate, **kwargs)
@@ -82,19 +147,80 @@ class VAE(ZooModel):
         self.hidden_units = check_units("hidden_units", hidden_units)
         self.likelihood = check_choice("likelihood", likelihood, LIKELIHOODS)
         self.kl_weight = check_positive_float("kl_weight", kl_weight, allow_zero=True)
-        likelihood_layer = LIKELIHOODS[likelihood]
+        self.encoder = check_choice("encoder", encoder, ENCODERS)
+        self.posterior = check_choice("posterior", posterior, POSTERIORS)
+        self.prior = check_choice("prior", prior, PRIORS)
+        self.num_components = check_positive_int("num_components", num_components)
+        self.num_samples = check_positive_int("num_samples", num_samples)
+        self.likelihood_scale = (
+            None if likelihood_scale is None
+            else check_positive_float("likelihood_scale", likelihood_scale)
+        )
+        self.num_bins = check_int_at_least("num_bins", num_bins, 2)
+        if posterior_flow is not None:
+            check_choice("posterior_flow", posterior_flow, FLOWS)
+        self.posterior_flow = posterior_flow
+        self.flow_depth = check_positive_int("flow_depth", flow_depth)
+        self.precision = check_choice("precision", precision, PRECISIONS)
+        if self.encoder == "conv" and len(self.input_shape_) not in (2, 3):
+            raise ValueError(
+                "encoder='conv' needs images: input_shape (H, W) or (H, W, C). "
+                f"Received: input_shape={self.input_shape_!r}"
+            )
+
+        shape = self.input_shape_
+        likelihood_layer = self._likelihood_layer()
+        output_units = (
+            PixelCategorical.params_size(shape, self.num_bins)
+            if self.likelihood == "categorical" else type(likelihood_layer).params_size(shape)
+        )
+        posterior_units = GaussianPosterior.params_size(self.latent_dim, POSTERIORS[posterior])
         self.flatten = tf_keras.layers.Flatten(name="flatten")
-        self.encoder = MLP(self.hidden_units, 2 * self.latent_dim, name="encoder")
-        self.kl = KLDivergenceLayer(weight=self.kl_weight, name="kl")
-        self.sampler = GaussianReparameterization(name="reparameterization")
-        self.decoder = MLP(
-            self.hidden_units[::-1], likelihood_layer.params_size(self.input_shape_),
-            name="decoder",
+        if self.encoder == "dense":
+            self.encoder_network = MLP(self.hidden_units, posterior_units, name="encoder")
+            self.decoder_network = MLP(self.hidden_units[::-1], output_units, name="decoder")
+        else:
+            arch = conv_architecture(shape)
+            self.encoder_network = ConvEncoder(posterior_units, **arch["encoder"], name="encoder",
+                                               dtype=self.precision)
+            self.decoder_network = ConvDecoder(shape, output_units, **arch["decoder"],
+                                               name="decoder", dtype=self.precision)
+        self.posterior_layer = GaussianPosterior(
+            self.latent_dim, POSTERIORS[posterior], self.num_samples, name="posterior"
         )
-        self.likelihood_layer = likelihood_layer(
-            self.input_shape_, convert_to_tensor_fn="mean", name="likelihood"
+        self.flow_bijectors = self._flow_bijectors()
+        prior_layer = (
+            MixtureNormalPrior(self.latent_dim, self.num_components, name="prior")
+            if self.prior == "mixture" else None
         )
+        self.kl = EvidenceBound(prior=prior_layer, weight=self.kl_weight,
+                                num_samples=self.num_samples, name="kl")
+        self.likelihood_layer = likelihood_layer
         self._finish()
+
+    def _likelihood_layer(self):
+        shape, kw = self.input_shape_, {"convert_to_tensor_fn": "mean", "name": "likelihood"}
+        if self.likelihood == "bernoulli":
+            return IndependentBernoulli(shape, **kw)
+        if self.likelihood == "logistic":
+            return DiscretizedLogistic(shape, self.num_bins, **kw)
+        if self.likelihood == "categorical":
+            return PixelCategorical(shape, self.num_bins, **kw)
+        if self.likelihood_scale is None:
+            return IndependentNormal(shape, **kw)
+        return IndependentNormalFixedScale(shape, self.likelihood_scale, **kw)
+
+    def _flow_bijectors(self):
+        if self.posterior_flow is None:
+            return []
+        from kerasprob.layers.flows import InverseAutoregressive, Permute
+
+        layers = []
+        for i in range(self.flow_depth):
+            if i > 0:
+                layers.append(Permute("reverse", name=f"flow_permute_{i}"))
+            layers.append(InverseAutoregressive(hidden_units=(32, 32), name=f"flow_iaf_{i}"))
+        return layers
 
     @property
     def input_shape(self):
@@ -109,42 +235,113 @@ class VAE(ZooModel):
     def input_feature_shape(self):
         return self.input_shape_
 
+    def compile(self, optimizer=None, loss=None, **kwargs):
+        """``Adam(learning_rate)``; the loss is the negative bound the model adds itself."""
+        optimizer = optimizer or tf_keras.optimizers.Adam(self.learning_rate)
+        tf_keras.Model.compile(self, optimizer=optimizer, loss=loss, **kwargs)
+
     def validate_data(self, x, y=None, prefix=""):
         x, y = super().validate_data(x, y, prefix)
-        if self.likelihood == "bernoulli" and isinstance(x, np.ndarray):
-            low, high = float(x.min()), float(x.max())
-            if low < 0.0 or high > 1.0:
-                raise ValueError(
-                    f"{prefix}x must lie in [0, 1] for likelihood='bernoulli'. Received: "
-                    f"{prefix}x with values in [{low:g}, {high:g}]; rescale it (e.g. x / x.max()) "
-                    "or use likelihood='gaussian'"
-                )
+        if isinstance(x, np.ndarray):
+            self._check_values(prefix + "x", x)
         return x, y
 
-    # ---------------------------------------------------------------- pieces
-    def _posterior_params(self, x):
-        mu, log_var = tf.split(self.encoder(self.flatten(x)), 2, axis=-1)  # [batch, d] each
-        return mu, log_var
+    def _check_values(self, name, x):
+        low, high = float(x.min()), float(x.max())
+        if self.likelihood == "bernoulli" and (low < 0.0 or high > 1.0):
+            raise ValueError(
+                f"{name} must lie in [0, 1] for likelihood='bernoulli'. Received: "
+                f"{name} with values in [{low:g}, {high:g}]; rescale it (e.g. x / x.max()) "
+                "or use likelihood='gaussian'"
+            )
+        if self.likelihood in _INTEGER_LIKELIHOODS and (
+            low < 0 or high > self.num_bins - 1 or not np.all(x == np.round(x))
+        ):
+            raise ValueError(
+                f"{name} must hold integers in [0, {self.num_bins - 1}] for "
+                f"likelihood={self.likelihood!r} with num_bins={self.num_bins}. Received: "
+                f"{name} with "
+                f"values in [{low:g}, {high:g}]"
+                + ("" if np.all(x == np.round(x)) else " (not all integers)")
+            )
 
-    def call(self, x, training=None):
-        mu, log_var = self.kl(self._posterior_params(x))
-        z = self.sampler([mu, log_var])  # [batch, d]
-        return self.likelihood_layer(self.decoder(z))
+    # ---------------------------------------------------------------- pieces
+    def _split_inputs(self, inputs):
+        """``(x, context)``: the data and its conditioning vector (``None`` here)."""
+        return inputs, None
+
+    def _posterior_params(self, x, context=None, training=None):
+        """The encoder output, ``[batch, params_size]``."""
+        if self.encoder == "conv":
+            return self.encoder_network(x if context is None else [x, context],
+                                        training=training)
+        h = self.flatten(x)  # [batch, D]
+        if context is not None:
+            h = tf.concat([h, context], axis=-1)
+        return self.encoder_network(h)
+
+    def _decoder_params(self, z, context=None):
+        """``z [n, d]`` (and context ``[n, c]``) -> likelihood parameters ``[n, P]``."""
+        if context is not None:
+            z = tf.concat([z, context], axis=-1)
+        return self.decoder_network(z)
+
+    def _bound_terms(self, x, context, num_samples, training=None, seed=None):
+        """``log p(x | z_i) [b, k]``, ``z [b, k, d]``, ``log q(z_i | x) [b, k]``, the analytic
+        KL ``[b]`` (or None) and the decoder output ``[b k, P]``."""
+        k, d = num_samples, self.latent_dim
+        params = self._posterior_params(x, context, training)
+        z, log_q = self.posterior_layer.sample(params, k, seed=seed)  # [b, k, d], [b, k]
+        kl = None
+        if self.flow_bijectors:
+            flat = tf.reshape(z, [-1, d])  # [b k, d]
+            flow_context = tf.repeat(params, k, axis=0)
+            log_det = 0.0
+            for bijector in self.flow_bijectors:
+                flat, ldj = bijector.forward_and_log_det(flat, flow_context, training=training)
+                log_det += ldj
+            z = tf.reshape(flat, [-1, k, d])
+            log_q = log_q - tf.reshape(log_det, [-1, k])
+        elif self.prior == "normal" and k == 1:
+            kl = self.posterior_layer.kl_to_standard_normal(params)  # [b]
+        repeat = (lambda t: t) if k == 1 else (lambda t: tf.repeat(t, k, axis=0))
+        decoded = self._decoder_params(
+            tf.reshape(z, [-1, d]), None if context is None else repeat(context)
+        )  # [b k, P]
+        log_px = self.likelihood_layer.make_distribution(decoded).log_prob(repeat(x))
+        return tf.reshape(log_px, [-1, k]), z, log_q, kl, decoded
+
+    def call(self, inputs, training=None):
+        x, context = self._split_inputs(inputs)
+        log_px, z, log_q, kl, decoded = self._bound_terms(x, context, self.num_samples,
+                                                          training)
+        self.kl([log_px, z, log_q] + ([] if kl is None else [kl]))
+        if self.num_samples > 1:
+            decoded = tf.reshape(decoded, [-1, self.num_samples, decoded.shape[-1]])[:, 0]
+        return self.likelihood_layer(decoded)
+
+    # ------------------------------------------------------------ public API
+    def _check_x(self, x):
+        x = check_array("x", x, feature_shape=self.input_shape_)
+        self._check_values("x", x)
+        return x
 
     def encode(self, x):
-        """``q(z | x)``: a ``MultivariateNormalDiag`` with batch shape ``[batch]``."""
-        x = check_array("x", x, feature_shape=self.input_shape_)
-        mu, log_var = self._posterior_params(x)
-        return tfd.MultivariateNormalDiag(mu, tf.exp(0.5 * log_var))
+        """``q(z | x)`` before any flow (a ``MultivariateNormalDiag`` or ``TriL``)."""
+        return self.posterior_layer.distribution(self._posterior_params(self._check_x(x)))
 
     def decode(self, z):
         """``p(x | z)`` for latent codes ``z`` of shape ``[batch, latent_dim]``."""
         z = check_array("z", z, feature_shape=(self.latent_dim,))
-        return self.likelihood_layer(self.decoder(z))
+        return self.likelihood_layer(self._decoder_params(z))
 
     def reconstruct(self, x):
         """Mean of ``p(x | z = E[z | x])``, shape ``[batch, *input_shape]``."""
         return as_numpy(self.decode(self.encode(x).mean()).mean())
+
+    def prior_distribution(self):
+        """``p(z)``: ``N(0, I)`` or the learned mixture."""
+        return self.kl.prior_distribution(tfd.MultivariateNormalDiag(tf.zeros(self.latent_dim)))
 
     def sample(self, n, seed=None, mean=True):
         """``n`` draws from the model: ``z ~ p(z)``, then the mean of ``p(x | z)`` (or a draw).
@@ -153,9 +350,60 @@ class VAE(ZooModel):
           ``np.ndarray`` of shape ``[n, *input_shape]``.
         """
         n = check_positive_int("n", n)
-        z = self.kl.prior_distribution(tfd.MultivariateNormalDiag(tf.zeros(self.latent_dim)))
-        decoded = self.decode(as_numpy(z.sample(n, seed=seed)))
+        z = self.prior_distribution().sample(n, seed=seed)
+        decoded = self.decode(as_numpy(z))
         return as_numpy(decoded.mean() if mean else decoded.sample(seed=seed))
+
+    def _log_likelihood(self, x, context, num_samples, batch_size, seed):
+        num_samples = check_positive_int("num_samples", num_samples)
+        batch_size = check_positive_int("batch_size", batch_size)
+        if seed is not None:
+            seed = check_int_at_least("seed", seed, 0)
+        chunk = max(1, min(num_samples, _DECODE_BUDGET // batch_size))
+        out = []
+        for start in range(0, len(x), batch_size):
+            xb = tf.constant(x[start:start + batch_size])
+            cb = None if context is None else tf.constant(context[start:start + batch_size])
+            parts, done = [], 0
+            while done < num_samples:
+                k = min(chunk, num_samples - done)
+                draw_seed = None if seed is None else tf.constant([seed, start * 7919 + done])
+                parts.append(self._log_weights_function(k)(xb, cb, draw_seed))
+                done += k
+            out.append(log_mean_exp(tf.concat(parts, axis=1), axis=1).numpy())
+        return np.concatenate(out)
+
+    def _log_weights_function(self, k):
+        """A compiled ``(x, context) -> log p(x, z_i) - log q(z_i | x)``, ``[b, k]``, per ``k``."""
+        cache = self.__dict__.setdefault("_log_weight_fns", {})  # not tracked by Keras
+        if k not in cache:
+            def log_weights(xb, cb, seed):
+                log_px, z, log_q, _, _ = self._bound_terms(xb, cb, k, training=False,
+                                                           seed=seed)
+                return log_px + self.kl.prior_log_prob(z) - log_q
+
+            cache[k] = tf.function(log_weights, reduce_retracing=True)
+        return cache[k]
+
+    def log_likelihood(self, x, num_samples=100, batch_size=64, seed=None):
+        """Importance-sampling estimate of ``log p(x)`` per example, in nats.
+
+        ``log (1/k) sum_i p(x, z_i) / q(z_i | x)``, ``z_i ~ q(z | x)``: the IWAE bound
+        with ``k = num_samples`` (``beta = 1`` whatever ``kl_weight``). A lower bound in
+        expectation that rises with ``k`` towards ``log p(x)``; ``k = 1`` gives the ELBO.
+
+        Args:
+          x: ``[batch, *input_shape]``.
+          num_samples: ``k``.
+          batch_size: examples per pass (samples are drawn in chunks, so memory stays
+            bounded for any ``k``).
+          seed: ``None``, or an int for reproducible draws (same numbers from a
+            reloaded model).
+
+        Returns:
+          ``np.ndarray`` of shape ``[batch]``.
+        """
+        return self._log_likelihood(self._check_x(x), None, num_samples, batch_size, seed)
 
     @classmethod
     def example(cls, seed=0):

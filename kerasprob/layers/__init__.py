@@ -1,16 +1,24 @@
 """Tier-2 layers: they own variables, add losses, and expose their math as methods."""
 
+from kerasprob.layers import flows
 from kerasprob.layers.kl import KLDivergenceLayer
 from kerasprob.layers.mlp import MLP
+from kerasprob.layers.networks import ConvDecoder, ConvEncoder
 from kerasprob.layers.priors import MixtureNormalPrior, NormalPrior, Prior
 from kerasprob.layers.reparameterization import GaussianReparameterization, GumbelSoftmax
+from kerasprob.layers.variational import EvidenceBound, GaussianPosterior
 
 __all__ = [
     "MLP",
+    "ConvDecoder",
+    "ConvEncoder",
+    "EvidenceBound",
+    "GaussianPosterior",
     "GaussianReparameterization",
     "GumbelSoftmax",
     "KLDivergenceLayer",
     "MixtureNormalPrior",
     "NormalPrior",
     "Prior",
+    "flows",
 ]

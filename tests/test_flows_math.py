@@ -1,0 +1,198 @@
+"""Flow math against closed forms, and bad input caught before training."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import zoo
+from kerasprob.layers import flows as F
+
+RNG = np.random.default_rng(0)
+
+
+# ---------------------------------------------------------------- spline math
+def _spline_params(shape, bins, scale=1.0, seed=0):
+    rng = np.random.default_rng(seed)
+    w = (scale * rng.normal(size=(*shape, bins))).astype("float32")
+    h = (scale * rng.normal(size=(*shape, bins))).astype("float32")
+    d = (scale * rng.normal(size=(*shape, bins - 1))).astype("float32")
+    return w, h, d
+
+
+def test_spline_interpolates_its_knots_and_derivatives():
+    """At the knots, y equals the height knots and dy/dx the knot derivatives (closed form)."""
+    bins, bound = 5, 3.0
+    w, h, d = _spline_params((1,), bins)
+    widths = tf.nn.softmax(w[0])
+    widths = F.spline.MIN_BIN_WIDTH + (1 - F.spline.MIN_BIN_WIDTH * bins) * widths
+    heights = tf.nn.softmax(h[0])
+    heights = F.spline.MIN_BIN_HEIGHT + (1 - F.spline.MIN_BIN_HEIGHT * bins) * heights
+    x_knots = -bound + 2 * bound * np.concatenate([[0.0], np.cumsum(widths)])[1:-1]
+    y_knots = -bound + 2 * bound * np.concatenate([[0.0], np.cumsum(heights)])[1:-1]
+    inner = F.spline.MIN_DERIVATIVE + np.log1p(np.exp(d[0] + F.spline._DERIVATIVE_SHIFT))
+    x = tf.constant(x_knots.astype("float32"))
+    tile = lambda a: np.repeat(a, len(x_knots), axis=0)  # noqa: E731
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y, log_det = F.rational_quadratic_spline(x, tile(w), tile(h), tile(d), bound)
+    np.testing.assert_allclose(y, y_knots, atol=1e-4)
+    np.testing.assert_allclose(tape.gradient(y, x), inner, rtol=1e-3)
+    np.testing.assert_allclose(np.exp(log_det), inner, rtol=1e-3)
+
+
+def test_spline_linear_tails_and_inverse():
+    bins, bound = 8, 2.0
+    x = np.array([-1e4, -50.0, -2.0, -1.999, -0.3, 0.0, 1.2, 1.9999, 2.0, 7.0, 1e4], "float32")
+    w, h, d = _spline_params(x.shape, bins, scale=1.0, seed=1)
+    y, log_det = F.rational_quadratic_spline(x, w, h, d, bound)
+    assert np.all(np.isfinite(y)) and np.all(np.isfinite(log_det))
+    outside = np.abs(x) >= bound
+    np.testing.assert_array_equal(np.asarray(y)[outside], x[outside])
+    np.testing.assert_array_equal(np.asarray(log_det)[outside], 0.0)
+    assert np.all(np.diff(np.asarray(y)) > 0)  # monotonic
+    x_back, inv_log_det = F.rational_quadratic_spline(y, w, h, d, bound, inverse=True)
+    np.testing.assert_allclose(x_back, x, atol=1e-4)
+    np.testing.assert_allclose(inv_log_det, -np.asarray(log_det), atol=1e-4)
+    # Extreme parameters (slopes near 1e-5) are ill-conditioned in float32 but exact in float64.
+    w, h, d = (a.astype("float64") for a in _spline_params(x.shape, bins, scale=2.0, seed=1))
+    y, _ = F.rational_quadratic_spline(x.astype("float64"), w, h, d, bound)
+    x_back, _ = F.rational_quadratic_spline(y, w, h, d, bound, inverse=True)
+    np.testing.assert_allclose(x_back, x, atol=1e-6)
+
+
+def test_spline_gradients_finite_far_outside_bound():
+    x = tf.constant([[-1e3, 0.5, 1e3]], tf.float32)
+    flow = F.Flow([F.SplineCoupling([8], mask="alternating", bound=1.0)])
+    with tf.GradientTape() as tape:
+        loss = -tf.reduce_sum(flow.log_prob(x))
+    grads = tape.gradient(loss, flow.trainable_weights)
+    assert np.isfinite(float(loss))
+    assert all(np.all(np.isfinite(g)) for g in grads)
+
+
+def test_zero_parameters_start_at_identity():
+    x = RNG.normal(size=(10, 4)).astype("float32")
+    for layer in [F.AffineCoupling([8]), F.SplineCoupling([8]), F.MaskedAutoregressive([8]),
+                  F.MaskedAutoregressive([8], transformer="spline"), F.LULinear(permute=False)]:
+        y, log_det = layer.forward_and_log_det(x)
+        np.testing.assert_allclose(y, x, atol=1e-5, err_msg=layer.name)
+        np.testing.assert_allclose(log_det, 0.0, atol=1e-5, err_msg=layer.name)
+
+
+def test_made_masks_are_autoregressive():
+    d, params = 5, 3
+    masks = F.made_masks(d, [16, 16], params, context_dim=2)
+    reach = masks[0]
+    for m in masks[1:]:
+        reach = (reach @ m) > 0
+    reach = reach.reshape(d + 2, params, d).transpose(0, 2, 1)  # [input, feature, param]
+    for i in range(d):
+        for j in range(d):
+            assert reach[i, j].any() == (i < j), (i, j)
+    assert reach[d:, 1:].all()  # the context reaches every output but the first feature's
+
+
+def test_flow_log_prob_matches_tfp_transformed_distribution():
+    # Seed 001's flow: x = tanh(scale(shift(z))); the data side (tanh) comes first.
+    flow = F.Flow([F.Tanh(), F.Scale([1.0, 0.5]), F.Shift([0.0, -2.0])])
+    x = np.array([[0.1, -0.4], [0.7, -0.9]], "float32")
+    import tensorflow_probability as tfp
+
+    tfb, tfd = tfp.bijectors, tfp.distributions
+    # Flow lists the data side first; a Chain also applies its last element first.
+    reference = tfd.TransformedDistribution(
+        tfd.MultivariateNormalDiag(tf.zeros(2)),
+        tfb.Chain([tfb.Tanh(), tfb.Scale([1.0, 0.5]), tfb.Shift([0.0, -2.0])]),
+    )
+    np.testing.assert_allclose(flow.log_prob(x), reference.log_prob(x), rtol=1e-5, atol=1e-5)
+
+
+def test_actnorm_initialize_standardizes():
+    x = (3.0 + 2.0 * RNG.normal(size=(500, 3))).astype("float32")
+    flow = F.Flow([F.ActNorm(), F.AffineCoupling([4], mask="alternating")])
+    assert flow.initialize(x) == 1
+    z = np.asarray(flow.normalize(x))
+    np.testing.assert_allclose(z.mean(0), 0.0, atol=1e-4)
+    np.testing.assert_allclose(z.std(0), 1.0, atol=1e-3)
+    assert flow.initialize(x) == 0  # already initialized
+
+
+def test_batch_norm_bijector_uses_batch_stats_in_training():
+    x = (1.0 + 3.0 * RNG.normal(size=(256, 2))).astype("float32")
+    layer = F.BatchNormBijector(momentum=0.5)
+    z, _ = layer.inverse_and_log_det(x, training=True)
+    np.testing.assert_allclose(np.mean(z, 0), 0.0, atol=1e-4)
+    np.testing.assert_allclose(layer.moving_mean.numpy(), 0.5 * x.mean(0), rtol=1e-4)
+
+
+# ---------------------------------------------------------------- bad input
+def test_half_mask_with_odd_features():
+    with pytest.raises(ValueError, match=r"mask='half'.*event_dim=3"):
+        F.AffineCoupling([4]).forward(np.zeros((2, 3), "float32"))
+    with pytest.raises(ValueError, match=r"event_dim=3"):
+        zoo.RealNVP(event_dim=3)
+    zoo.RealNVP(event_dim=3, mask="alternating", num_layers=2, hidden_units=[4])
+
+
+@pytest.mark.parametrize("bins", [1, 0, 2.5, "8"])
+def test_bins_below_two(bins):
+    with pytest.raises(ValueError, match=rf"bins.*Received: bins={bins!r}"):
+        F.SplineCoupling(bins=bins)
+    with pytest.raises(ValueError, match=r"Received: bins="):
+        zoo.NeuralSplineFlow(event_dim=2, bins=bins)
+
+
+def test_bad_constructor_arguments():
+    with pytest.raises(ValueError, match="transformer"):
+        F.MaskedAutoregressive(transformer="cubic")
+    with pytest.raises(ValueError, match="bound"):
+        F.SplineCoupling(bound=-1.0)
+    with pytest.raises(ValueError, match="permutation"):
+        F.Permute([0, 0, 1])
+    with pytest.raises(TypeError, match=r"bijectors\[1\]"):
+        F.Flow([F.Tanh(), "tanh"])
+    with pytest.raises(ValueError, match="mask"):
+        F.AffineCoupling(mask=[0, 2])
+    with pytest.raises(ValueError, match="event_dim"):
+        zoo.MAF(event_dim=0)
+
+
+def test_context_errors():
+    x = RNG.normal(size=(20, 2)).astype("float32")
+    flow = zoo.MAF(event_dim=2, context_dim=2, num_layers=1, hidden_units=[4])
+    with pytest.raises(ValueError, match=r"c must have shape \[batch, 2\].*\(20, 3\)"):
+        flow.fit(x, np.zeros((20, 3)), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="Received: c=None"):
+        flow.fit(x, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="same number of examples"):
+        flow.log_prob(x, np.zeros((19, 2)))
+    with pytest.raises(ValueError, match="context_dim=0"):
+        zoo.MAF(event_dim=2, num_layers=1, hidden_units=[4]).log_prob(x, np.zeros((20, 2)))
+    layer = F.Flow([F.AffineCoupling([4])])
+    layer.log_prob(x, np.zeros((20, 2), "float32"))
+    with pytest.raises(ValueError, match=r"context must have 2 features.*\(20, 5\)"):
+        layer.log_prob(x, np.zeros((20, 5), "float32"))
+
+
+def test_nan_data_rejected_before_training():
+    x = RNG.normal(size=(20, 2)).astype("float32")
+    x[3, 1] = np.nan
+    flow = zoo.NeuralSplineFlow(event_dim=2, num_layers=1, hidden_units=[4])
+    weights = [w.copy() for w in flow.get_weights()]
+    with pytest.raises(ValueError, match=r"x must be finite.*1 NaN"):
+        flow.fit(x, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"x must have shape \[batch, 2\]"):
+        flow.fit(np.zeros((5, 3)), epochs=1, verbose=0)
+    for a, b in zip(weights, flow.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_data_outside_spline_bound_is_finite():
+    flow = zoo.NeuralSplineFlow(event_dim=2, num_layers=2, hidden_units=[8], bound=1.0,
+                                actnorm=False)
+    _perturb = [w.assign(w + 0.3) for w in flow.trainable_weights]
+    x = np.array([[0.2, -0.1], [50.0, -80.0], [1e4, 3.0]], "float32")
+    log_p = flow.log_prob(x)
+    assert np.all(np.isfinite(log_p))
+    z = flow.normalize(x)
+    np.testing.assert_allclose(np.abs(z[2]).max(), 1e4, rtol=1e-6)  # identity tails all the way

@@ -1,0 +1,415 @@
+"""Normalizing-flow density estimators: ``zoo.RealNVP``, ``zoo.MAF``, ``zoo.IAF``,
+``zoo.NeuralSplineFlow``.
+
+Each is a stack of :mod:`kerasprob.layers.flows` bijector layers on a
+standard normal base, trained by maximum likelihood (the loss Keras logs is
+the negative log-likelihood in nats per example). With ``context_dim > 0``
+every conditioner network also receives a context ``c`` and the model is a
+conditional density ``p(x | c)``.
+
+>>> import numpy as np, zoo
+>>> x = np.random.default_rng(0).normal(size=(256, 2)).astype("float32")
+>>> flow = zoo.NeuralSplineFlow(event_dim=2, num_layers=2, hidden_units=[16])
+>>> history = flow.fit(x, epochs=1, batch_size=64, verbose=0)
+>>> flow.log_prob(x[:3]).shape, flow.sample(5).shape, flow.normalize(x[:3]).shape
+((3,), (5, 2), (3, 2))
+
+A conditional flow: ``flow = zoo.MAF(event_dim=2, context_dim=1)``, then
+``flow.fit(x, c)``, ``flow.log_prob(x, c)``, ``flow.sample(100, c=[0.5])``.
+"""
+
+import numpy as np
+import tensorflow as tf
+import tf_keras
+
+from kerasprob.layers.flows import (
+    ActNorm,
+    AffineCoupling,
+    Flow,
+    InverseAutoregressive,
+    MaskedAutoregressive,
+    Permute,
+    SplineCoupling,
+)
+from kerasprob.tuning import Choice, Float, Int, Units
+from kerasprob.validation import (
+    check_array,
+    check_int_at_least,
+    check_positive_float,
+    check_positive_int,
+    check_units,
+)
+from zoo.base import ZooModel, as_numpy
+from zoo.registry import register
+
+
+class FlowModel(ZooModel):
+    """Base class of the zoo's flows: data checks, ``fit(x, c)``, ``log_prob``, ``sample``.
+
+    Args:
+      event_dim: ``d``, the number of features of ``x``.
+      context_dim: size of the context ``c`` (0: an unconditional density).
+      num_layers: number of flow layers (coupling or autoregressive).
+      hidden_units: hidden sizes of each conditioner network.
+      actnorm: put an :class:`ActNorm` on the data side, initialized from the
+        training data at the first ``fit`` so that the flow sees standardized
+        data. Off by default for the affine flows, which learn any scale
+        themselves and can overfit after standardizing near-constant features
+        (the border pixels of 8x8 digits: held-out NLL of a [128, 128] MAF after
+        2000 steps +27 nats with it, -56 without); on by default for
+        :class:`NeuralSplineFlow`, whose splines act on ``[-bound, bound]`` only.
+      jit_compile: compile the training step with XLA.
+      learning_rate: Adam learning rate.
+
+    Input: ``x`` ``[batch, d]``, or ``[x, c]`` with ``c`` ``[batch, context_dim]``.
+    Output: the distribution ``p(. | c)``; ``predict`` returns ``log p(x | c)``.
+    """
+
+    target_is_input = True
+    search_space = {
+        "num_layers": Int(2, 8),
+        "hidden_units": Units(widths=(32, 64, 128, 256), depths=(1, 2)),
+        "learning_rate": Float(1e-4, 1e-2, sampling="log"),
+    }
+
+    def __init__(
+        self,
+        event_dim=2,
+        context_dim=0,
+        num_layers=5,
+        hidden_units=(64, 64),
+        actnorm=False,
+        jit_compile=True,
+        learning_rate=1e-3,
+        **kwargs,
+    ):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.event_dim = check_positive_int("event_dim", event_dim)
+        self.context_dim = check_int_at_least("context_dim", context_dim, 0)
+        self.num_layers = check_positive_int("num_layers", num_layers)
+        self.hidden_units = check_units("hidden_units", hidden_units)
+        self.actnorm = _check_bool("actnorm", actnorm)
+        self.jit_compile = _check_bool("jit_compile", jit_compile)
+
+    def _build_flow(self, layers):
+        """Wrap the stack (data side first) in a :class:`Flow`, then build and compile."""
+        if self.actnorm:
+            layers = [ActNorm(name="actnorm"), *layers]
+        self.flow = Flow(layers, name="flow")
+        self._finish()
+
+    def compile(self, optimizer=None, loss=None, **kwargs):
+        kwargs.setdefault("jit_compile", self.jit_compile)
+        super().compile(optimizer=optimizer, loss=loss, **kwargs)
+
+    # ------------------------------------------------------------------ keras
+    def call(self, inputs, training=None):
+        return self.flow(inputs, training=training)
+
+    def build_inputs(self):
+        x = tf.zeros((1, self.event_dim))
+        return [x, tf.zeros((1, self.context_dim))] if self.context_dim else x
+
+    def input_feature_shape(self):
+        return (self.event_dim,)
+
+    def _with_target(self, data):
+        x, y, sample_weight = tf_keras.utils.unpack_x_y_sample_weight(data)
+        if y is None:
+            y = x[0] if isinstance(x, (list, tuple)) else x
+        return tf_keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
+
+    # ------------------------------------------------------------------- data
+    def _check_x(self, x, name="x"):
+        return check_array(name, x, feature_shape=(self.event_dim,))
+
+    def _check_c(self, c, n=None, name="c"):
+        if not self.context_dim:
+            if c is not None:
+                raise ValueError(
+                    f"this flow is unconditional (context_dim=0); build it with context_dim=... "
+                    f"to condition on {name}. Received: {name} with shape {np.shape(c)}"
+                )
+            return None
+        if c is None:
+            raise ValueError(
+                f"this flow is conditional (context_dim={self.context_dim}); pass {name} of shape "
+                f"[batch, {self.context_dim}]. Received: {name}=None"
+            )
+        c = check_array(name, c, feature_shape=(self.context_dim,))
+        if n is not None and len(c) != n:
+            raise ValueError(
+                f"x and {name} must have the same number of examples. Received: {n} and {len(c)}"
+            )
+        return c
+
+    def _inputs(self, x, c, prefix=""):
+        if isinstance(x, (list, tuple)) and c is None and len(x) == 2 and self.context_dim:
+            x, c = x  # already packed as [x, c] (Keras' validation pass)
+        x = self._check_x(x, prefix + "x")
+        c = self._check_c(c, len(x), prefix + "c")
+        return x if c is None else [x, c]
+
+    def validate_data(self, x, y=None, prefix=""):
+        if isinstance(x, tf.data.Dataset) or x is None:
+            return x, y
+        if isinstance(x, (list, tuple)):
+            return self._inputs(x[0], x[1] if len(x) > 1 else None, prefix), None
+        return self._inputs(x, None, prefix), None
+
+    def _validation_data(self, data):
+        if data is None or isinstance(data, tf.data.Dataset):
+            return data
+        if isinstance(data, (list, tuple)) and len(data) == 2 and self.context_dim:
+            return (self._inputs(data[0], data[1], "validation_"),)
+        if isinstance(data, (list, tuple)) and len(data) == 1:
+            data = data[0]
+        return (self._inputs(data, None, "validation_"),)
+
+    # ------------------------------------------------------------------ train
+    def fit(self, x=None, c=None, **kwargs):
+        """Maximum likelihood on ``x`` ``[n, d]`` (given contexts ``c`` ``[n, context_dim]``).
+
+        Keyword arguments go to ``tf_keras.Model.fit`` (``epochs``,
+        ``batch_size``, ``validation_data=x_val`` or ``(x_val, c_val)``, ...).
+        """
+        if isinstance(x, tf.data.Dataset):
+            return super().fit(x, **kwargs)
+        inputs = self._inputs(x, c)
+        self._initialize(inputs)
+        return super().fit(inputs, **kwargs)
+
+    def _initialize(self, inputs, max_examples=4096):
+        """Data-dependent initialization of the actnorm layers (first fit only)."""
+        x, c = (inputs if isinstance(inputs, list) else (inputs, None))
+        self.flow.initialize(x[:max_examples], None if c is None else c[:max_examples])
+
+    def evaluate(self, x=None, c=None, **kwargs):
+        """Mean negative log-likelihood of ``x`` (given ``c``)."""
+        if isinstance(x, tf.data.Dataset):
+            return super().evaluate(x, **kwargs)
+        return super().evaluate(self._inputs(x, c), **kwargs)
+
+    def predict(self, x, c=None, **kwargs):
+        """``log p(x | c)`` as a numpy array ``[n]`` (batched by ``tf_keras.Model.predict``)."""
+        return super().predict(self._inputs(x, c), **kwargs)
+
+    # ---------------------------------------------------------------- density
+    def log_prob(self, x, c=None):
+        """``log p(x | c)``: ``[n, d] -> [n]`` numpy array (nats)."""
+        inputs = self._inputs(x, c)
+        x, c = (inputs if isinstance(inputs, list) else (inputs, None))
+        return as_numpy(self._log_prob_fn(x, c))
+
+    @tf.function(reduce_retracing=True, autograph=False)
+    def _log_prob_fn(self, x, c):
+        return self.flow.log_prob(x, c)
+
+    def normalize(self, x, c=None):
+        """``z = f^{-1}(x)``: data to the standard normal base, ``[n, d] -> [n, d]``."""
+        inputs = self._inputs(x, c)
+        x, c = (inputs if isinstance(inputs, list) else (inputs, None))
+        return as_numpy(self.flow.normalize(x, c))
+
+    def sample(self, n, c=None, seed=None):
+        """``n`` draws from the model.
+
+        Args:
+          n: number of draws.
+          c: for conditional flows, one context ``[context_dim]`` (returns
+            ``[n, d]``) or a batch ``[m, context_dim]`` (returns ``[n, m, d]``).
+          seed: integer seed.
+
+        Returns:
+          numpy array ``[n, d]`` (or ``[n, m, d]``).
+        """
+        n = check_positive_int("n", n)
+        single = False
+        if c is not None and np.ndim(c) == 1:
+            c, single = np.asarray(c)[None, :], True
+        c = self._check_c(c)
+        out = as_numpy(self.flow.sample(n, c, seed=seed))
+        return out[:, 0] if single else out
+
+    @classmethod
+    def example(cls, seed=0):
+        rng = np.random.default_rng(seed)
+        x = rng.normal(size=(32, 2)).astype("float32")
+        return {"event_dim": 2, "num_layers": 2, "hidden_units": [8]}, x, None
+
+
+def _check_bool(name, value):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False. Received: {name}={value!r}")
+    return bool(value)
+
+
+def _reverse():
+    return Permute("reverse")
+
+
+def _coupling_stack(num_layers, mask, make):
+    """``num_layers`` couplings: with ``mask="half"`` reverse permutations between them (the
+    seed's RealNVP); with ``"alternating"`` the kept parity flips from layer to layer."""
+    layers = []
+    for i in range(num_layers):
+        if mask == "half":
+            if i:
+                layers.append(_reverse())
+            layers.append(make(mask, False))
+        else:
+            layers.append(make(mask, bool(i % 2)))
+    return layers
+
+
+@register
+class RealNVP(FlowModel):
+    """RealNVP: affine couplings with reverse permutations between them.
+
+    ``y_B = x_B * exp(s(x_A, c)) + t(x_A, c)`` on half the features, the
+    halves swapped by a reverse permutation after each layer; the log-scale
+    ``s`` is softly clamped to ``(-clamp, clamp)``.
+
+    Args:
+      mask: ``"half"`` (``event_dim`` must be even) or ``"alternating"``.
+      clamp: bound of each layer's log-scale.
+      (others: see :class:`FlowModel`)
+
+    References:
+      Dinh, Sohl-Dickstein & Bengio (2017), Density estimation using Real NVP. ICLR.
+    """
+
+    search_space = {**FlowModel.search_space, "clamp": Choice((2.0, 3.0, 5.0))}
+
+    def __init__(self, event_dim=2, context_dim=0, num_layers=5, hidden_units=(64, 64),
+                 mask="half", clamp=3.0, actnorm=False, jit_compile=True, learning_rate=1e-3,
+                 **kwargs):
+        super().__init__(event_dim, context_dim, num_layers, hidden_units, actnorm, jit_compile,
+                         learning_rate, **kwargs)
+        if mask not in ("half", "alternating"):
+            raise ValueError(f"mask must be 'half' or 'alternating'. Received: mask={mask!r}")
+        if self.event_dim < 2:
+            raise ValueError(
+                f"RealNVP couples two groups of features; event_dim must be >= 2. "
+                f"Received: event_dim={event_dim!r}"
+            )
+        if mask == "half" and self.event_dim % 2:
+            raise ValueError(
+                "mask='half' needs an even event_dim; use mask='alternating'. "
+                f"Received: event_dim={event_dim!r}"
+            )
+        self.mask = mask
+        self.clamp = check_positive_float("clamp", clamp)
+        layers = _coupling_stack(
+            self.num_layers, mask,
+            lambda m, flip: AffineCoupling(self.hidden_units, mask=m, flip=flip, clamp=self.clamp),
+        )
+        self._build_flow(layers)
+
+
+@register
+class MAF(FlowModel):
+    """Masked autoregressive flow: affine MADE layers with reverse permutations between them.
+
+    ``x_i = z_i exp(s_i) + t_i`` with ``(s_i, t_i) = MADE(x_{<i}, c)``: density
+    evaluation (training) is one pass per layer, sampling ``d`` passes.
+
+    Args:
+      clamp: bound of each layer's log-scale.
+      (others: see :class:`FlowModel`)
+
+    References:
+      Papamakarios, Pavlakou & Murray (2017), Masked Autoregressive Flow for
+      Density Estimation. NeurIPS.
+    """
+
+    layer_class = MaskedAutoregressive
+    search_space = {**FlowModel.search_space, "clamp": Choice((2.0, 3.0, 5.0))}
+
+    def __init__(self, event_dim=2, context_dim=0, num_layers=5, hidden_units=(64, 64),
+                 clamp=3.0, actnorm=False, jit_compile=True, learning_rate=1e-3, **kwargs):
+        super().__init__(event_dim, context_dim, num_layers, hidden_units, actnorm, jit_compile,
+                         learning_rate, **kwargs)
+        self.clamp = check_positive_float("clamp", clamp)
+        layers = []
+        for i in range(self.num_layers):
+            if i:
+                layers.append(_reverse())
+            layers.append(self.layer_class(self.hidden_units, clamp=self.clamp))
+        self._build_flow(layers)
+
+
+@register
+class IAF(MAF):
+    """Inverse autoregressive flow: sampling in one pass per layer, density in ``d`` passes.
+
+    ``x_i = z_i exp(s_i) + t_i`` with ``(s_i, t_i) = MADE(z_{<i}, c)``. Fitting
+    data evaluates the density of every training example (``d`` passes per
+    layer), so it is slower to train than :class:`MAF` for large ``d``; it
+    samples fast. Same arguments as :class:`MAF`.
+
+    References:
+      Kingma, Salimans, Jozefowicz, Chen, Sutskever & Welling (2016), Improved
+      Variational Inference with Inverse Autoregressive Flow. NeurIPS.
+    """
+
+    layer_class = InverseAutoregressive
+
+
+@register
+class NeuralSplineFlow(FlowModel):
+    """Neural spline flow: rational-quadratic spline layers (autoregressive or coupling).
+
+    Each layer maps every feature through a monotonic spline with ``bins``
+    bins on ``[-bound, bound]`` (identity outside: linear tails) whose
+    parameters come from a MADE over ``x_{<i}`` (``coupling=False``, as zuko's
+    NSF) or from an MLP over the other half (``coupling=True``: one pass in
+    both directions). Reverse permutations separate the layers. The default
+    for 64-d data such as 8x8 digits: splines do not blow up where affine
+    flows do.
+
+    Args:
+      bins: number of spline bins (``>= 2``).
+      bound: half-width of the spline interval.
+      coupling: coupling layers instead of autoregressive ones (``event_dim`` >= 2).
+      actnorm: standardize the data (learned, data-initialized) before the
+        splines, so that ``[-bound, bound]`` covers it whatever its scale
+        (default True; see :class:`FlowModel`).
+      (others: see :class:`FlowModel`)
+
+    References:
+      Durkan, Bekasov, Murray & Papamakarios (2019), Neural Spline Flows. NeurIPS.
+    """
+
+    search_space = {
+        **FlowModel.search_space,
+        "bins": Int(4, 16, step=4),
+    }
+
+    def __init__(self, event_dim=2, context_dim=0, num_layers=5, hidden_units=(64, 64), bins=8,
+                 bound=5.0, coupling=False, actnorm=True, jit_compile=True, learning_rate=1e-3,
+                 **kwargs):
+        super().__init__(event_dim, context_dim, num_layers, hidden_units, actnorm, jit_compile,
+                         learning_rate, **kwargs)
+        self.bins = check_int_at_least("bins", bins, 2)
+        self.bound = check_positive_float("bound", bound)
+        self.coupling = _check_bool("coupling", coupling)
+        if self.coupling and self.event_dim < 2:
+            raise ValueError(
+                "coupling=True needs event_dim >= 2 (use coupling=False for 1-d data). "
+                f"Received: event_dim={event_dim!r}"
+            )
+        if self.coupling:
+            layers = _coupling_stack(
+                self.num_layers, "alternating",
+                lambda m, flip: SplineCoupling(self.hidden_units, mask=m, flip=flip,
+                                               bins=self.bins, bound=self.bound),
+            )
+        else:
+            layers = []
+            for i in range(self.num_layers):
+                if i:
+                    layers.append(_reverse())
+                layers.append(MaskedAutoregressive(self.hidden_units, transformer="spline",
+                                                   bins=self.bins, bound=self.bound))
+        self._build_flow(layers)
