@@ -22,6 +22,8 @@ Example:
 TensorShape([5])
 """
 
+import math
+
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
@@ -56,6 +58,12 @@ SCALE_FLOOR = 1e-5
 def positive_scale(raw):
     """``softplus(raw) + 1e-5``: an unconstrained tensor -> a positive scale."""
     return tf.nn.softplus(raw) + SCALE_FLOOR
+
+
+def standard_normal_log_prob(eps):
+    """``log N(eps; 0, I) = -1/2 |eps|^2 - d/2 log(2 pi)``: ``[batch..., d] -> [batch...]``."""
+    d = tf.cast(tf.shape(eps)[-1], eps.dtype)
+    return -0.5 * tf.reduce_sum(tf.square(eps), axis=-1) - 0.5 * d * math.log(2.0 * math.pi)
 
 
 def unflatten(params, event_shape):

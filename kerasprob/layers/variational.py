@@ -15,13 +15,11 @@ reparameterized samples from ``q(z | x)`` together with their log-density,
 (TensorShape([3, 4, 2]), TensorShape([3, 4]))
 """
 
-import math
-
 import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras
 
-from kerasprob.distributions import SCALE_FLOOR
+from kerasprob.distributions import SCALE_FLOOR, standard_normal_log_prob
 from kerasprob.divergences import gaussian_kl_to_standard_normal
 from kerasprob.layers.kl import KLDivergenceLayer
 from kerasprob.losses import log_mean_exp
@@ -40,7 +38,6 @@ __all__ = [
     "tril_gaussian_kl_to_standard_normal",
 ]
 
-_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 _FILL = tfb.FillScaleTriL(diag_shift=SCALE_FLOOR)
 
 
@@ -57,19 +54,6 @@ def scale_tril_from_params(raw):
       ``[batch..., d, d]`` lower-triangular ``L`` with a positive diagonal.
     """
     return _FILL.forward(raw)
-
-
-def standard_normal_log_prob(eps):
-    """``log N(eps; 0, I) = -1/2 |eps|^2 - d/2 log(2 pi)``, summed over the last axis.
-
-    Args:
-      eps: ``[batch..., d]``.
-
-    Returns:
-      ``[batch...]``.
-    """
-    d = tf.cast(tf.shape(eps)[-1], eps.dtype)
-    return -0.5 * tf.reduce_sum(tf.square(eps), axis=-1) - d * _HALF_LOG_2PI
 
 
 def tril_gaussian_kl_to_standard_normal(loc, scale_tril):

@@ -20,26 +20,17 @@ TensorShape([5])
 TensorShape([3, 2])
 """
 
-import math
-
 import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras
 
+from kerasprob.distributions import standard_normal_log_prob
 from kerasprob.layers.flows.base import BijectorLayer, _shape_list
 from kerasprob.serialization import deserialize, register, serialize
 from kerasprob.validation import check_choice, check_positive_int
 
 tfd = tfp.distributions
 tfb = tfp.bijectors
-
-_LOG_2PI = math.log(2.0 * math.pi)
-
-
-def standard_normal_log_prob(z):
-    """``log N(z; 0, I)`` summed over the last axis: ``[batch..., d] -> [batch...]``."""
-    d = z.shape[-1]
-    return -0.5 * tf.reduce_sum(tf.square(z), axis=-1) - 0.5 * d * _LOG_2PI
 
 
 class FlowDistribution(tfd.Distribution):
