@@ -5,8 +5,17 @@ Tier 2 (layers): :mod:`kerasprob.distributions`, :mod:`kerasprob.layers`.
 Recipes built from them live in the ``zoo`` package.
 """
 
-from kerasprob import callbacks, distributions, divergences, layers, losses, validation
+from kerasprob import (
+    callbacks,
+    distributions,
+    divergences,
+    layers,
+    losses,
+    precision,
+    validation,
+)
 
 __version__ = "0.1.0"
 
-__all__ = ["callbacks", "distributions", "divergences", "layers", "losses", "validation"]
+__all__ = ["callbacks", "distributions", "divergences", "layers", "losses", "precision",
+           "validation"]

@@ -23,13 +23,18 @@ def test_spline_interpolates_its_knots_and_derivatives():
     """At the knots, y equals the height knots and dy/dx the knot derivatives (closed form)."""
     bins, bound = 5, 3.0
     w, h, d = _spline_params((1,), bins)
-    widths = tf.nn.softmax(w[0])
-    widths = F.spline.MIN_BIN_WIDTH + (1 - F.spline.MIN_BIN_WIDTH * bins) * widths
-    heights = tf.nn.softmax(h[0])
-    heights = F.spline.MIN_BIN_HEIGHT + (1 - F.spline.MIN_BIN_HEIGHT * bins) * heights
+    limit = -np.log(F.spline.MIN_SLOPE)  # raw parameters are soft-clipped: u / (1 + |u| / c)
+
+    def sizes(u, floor):
+        u = u / (1 + np.abs(u) / (limit / 2))
+        p = np.exp(u - u.max()) / np.exp(u - u.max()).sum()
+        return floor + (1 - floor * bins) * p
+
+    widths = sizes(w[0].astype("float64"), F.spline.MIN_BIN_WIDTH)
+    heights = sizes(h[0].astype("float64"), F.spline.MIN_BIN_HEIGHT)
     x_knots = -bound + 2 * bound * np.concatenate([[0.0], np.cumsum(widths)])[1:-1]
     y_knots = -bound + 2 * bound * np.concatenate([[0.0], np.cumsum(heights)])[1:-1]
-    inner = F.spline.MIN_DERIVATIVE + np.log1p(np.exp(d[0] + F.spline._DERIVATIVE_SHIFT))
+    inner = np.exp(d[0] / (1 + np.abs(d[0]) / limit))
     x = tf.constant(x_knots.astype("float32"))
     tile = lambda a: np.repeat(a, len(x_knots), axis=0)  # noqa: E731
     with tf.GradientTape() as tape:
@@ -38,6 +43,24 @@ def test_spline_interpolates_its_knots_and_derivatives():
     np.testing.assert_allclose(y, y_knots, atol=1e-4)
     np.testing.assert_allclose(tape.gradient(y, x), inner, rtol=1e-3)
     np.testing.assert_allclose(np.exp(log_det), inner, rtol=1e-3)
+
+
+def test_spline_slopes_stay_within_the_slope_bound():
+    """However large the raw parameters, bin slopes h_k / w_k and knot derivatives stay
+    within about [MIN_SLOPE, 1 / MIN_SLOPE], so dy/dx inside a bin (at worst about
+    2 s^2 / d, s and d at opposite ends of that range) stays within [e^-3c, e^3c],
+    c = log(1 / MIN_SLOPE): no needle-sharp bins (unclipped, 1e4 gives slopes of e^+-1e4)."""
+    bins, bound = 8, 5.0
+    x = np.linspace(-4.99, 4.99, 2001).astype("float32")
+    rng = np.random.default_rng(3)
+    w, h, d = (1e4 * rng.normal(size=(len(x), n)).astype("float32")
+               for n in (bins, bins, bins - 1))
+    w, h, d = (np.repeat(a[:1], len(x), axis=0) for a in (w, h, d))
+    _, log_det = F.rational_quadratic_spline(x, w, h, d, bound)
+    log_det = np.asarray(log_det)
+    assert np.all(np.isfinite(log_det))
+    limit = -np.log(F.spline.MIN_SLOPE)
+    assert np.abs(log_det).max() < 3 * limit, (log_det.min(), log_det.max())
 
 
 def test_spline_linear_tails_and_inverse():

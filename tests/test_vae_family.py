@@ -206,12 +206,45 @@ def test_fixed_scale_normal_log_prob():
     np.testing.assert_allclose(layer.make_distribution(loc).log_prob(x), [expected], rtol=1e-6)
 
 
+# --------------------------------------------------------------------------- precision
+@pytest.mark.parametrize("flags, expected", [
+    ("fpu avx2 avx512f avx512_bf16 fma", True),
+    ("fpu avx2 amx_tile amx_bf16", True),
+    ("fpu avx2 avx512f avx512_vnni", False),
+])
+def test_cpu_bfloat16_detection_reads_the_cpu_flags(tmp_path, flags, expected):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
+    assert kp.precision.cpu_has_bfloat16(str(cpuinfo)) is expected
+    assert kp.precision.cpu_has_bfloat16(str(tmp_path / "missing")) is False
+
+
+def test_precision_names_are_checked():
+    assert kp.precision.resolve_precision("mixed_bfloat16") == "mixed_bfloat16"
+    expected = "mixed_bfloat16" if kp.precision.cpu_has_bfloat16() else "float32"
+    assert kp.precision.resolve_precision("auto") == expected
+    with pytest.raises(ValueError, match="precision.*Received: precision='float16'"):
+        zoo.VAE(input_shape=(8, 8), encoder="conv", precision="float16")
+
+
+def test_mixed_bfloat16_reaches_every_convolution():
+    vae = zoo.VAE(input_shape=(8, 8), encoder="conv", precision="mixed_bfloat16")
+    convs = [layer for net in (vae.encoder_network, vae.decoder_network)
+             for layer in net._flatten_layers() if isinstance(layer, tf_keras.layers.Conv2D)]
+    assert len(convs) == 7
+    assert {layer.compute_dtype for layer in convs} == {"bfloat16"}
+    assert {layer.variable_dtype for layer in convs} == {"float32"}
+    assert vae.decoder_network(np.zeros((2, 2), "float32")).dtype == tf.float32
+    assert vae.get_config()["precision"] == "mixed_bfloat16"
+
+
 # ------------------------------------------------------------------------------ models
 VARIANTS = {
     "dense-diag": {},
     "dense-tril": {"posterior": "tril"},
     "conv-tril": {"encoder": "conv", "posterior": "tril"},
     "conv-bf16": {"encoder": "conv", "precision": "mixed_bfloat16"},
+    "conv-float32": {"encoder": "conv", "precision": "float32"},
     "gaussian": {"likelihood": "gaussian"},
     "gaussian-fixed": {"likelihood": "gaussian", "likelihood_scale": 0.3},
     "logistic": {"likelihood": "logistic", "num_bins": 17},

@@ -323,19 +323,21 @@ class ConvDecoder(tf_keras.layers.Layer):
                 f"output_shape {h} x {w}. Received: initial_shape={list(self.initial_shape)}, "
                 f"upsampling={self.upsampling}")
         self._channels = c
+        dtype = self.dtype_policy  # sublayers share it (e.g. "mixed_bfloat16")
         self.dense = tf_keras.layers.Dense(int(np.prod(self.initial_shape)),
-                                           activation=activation, name="dense")
+                                           activation=activation, name="dense", dtype=dtype)
         fused = self.fused_upsampling
-        self.ups = [tf_keras.layers.UpSampling2D(u, name=f"upsample_{i}")
+        self.ups = [tf_keras.layers.UpSampling2D(u, name=f"upsample_{i}", dtype=dtype)
                     if u > 1 and not fused else None for i, u in enumerate(self.upsampling)]
         self.convs = [
-            UpsampleConv2D(f, k, factor=u, activation=activation, name=f"conv_{i}")
+            UpsampleConv2D(f, k, factor=u, activation=activation, name=f"conv_{i}", dtype=dtype)
             if fused and u > 1 else
-            tf_keras.layers.Conv2D(f, k, padding="same", activation=activation, name=f"conv_{i}")
+            tf_keras.layers.Conv2D(f, k, padding="same", activation=activation, name=f"conv_{i}",
+                                   dtype=dtype)
             for i, (f, k, u) in enumerate(zip(self.filters, self.kernel_size, self.upsampling))
         ]
         self.out = tf_keras.layers.Conv2D(self.params_per_value * c, self.output_kernel_size,
-                                          padding="same", name="output")
+                                          padding="same", name="output", dtype=dtype)
 
     def call(self, z):
         h = tf.reshape(self.dense(z), [-1, *self.initial_shape])  # [batch, h, w, c0]

@@ -22,10 +22,19 @@ import tensorflow as tf
 
 MIN_BIN_WIDTH = 1e-3
 MIN_BIN_HEIGHT = 1e-3
-MIN_DERIVATIVE = 1e-3
 
-#: softplus(0 + _DERIVATIVE_SHIFT) + MIN_DERIVATIVE == 1: zero parameters give the identity.
-_DERIVATIVE_SHIFT = math.log(math.expm1(1.0 - MIN_DERIVATIVE))
+#: The raw parameters are soft-clipped (``u / (1 + |u| / c)`` lies in ``(-c, c)``) so that
+#: bins differ by at most a factor ``1 / MIN_SLOPE`` in size and knot derivatives
+#: ``exp(clip(u))`` stay in ``(MIN_SLOPE, 1 / MIN_SLOPE)`` (as zuko's splines do). Without this bound a spline fitted
+#: to a finite sample grows needle-sharp bins around the training points: a training
+#: likelihood far above the held-out one.
+MIN_SLOPE = 1e-3
+_LOG_SLOPE = -math.log(MIN_SLOPE)
+
+
+def _soft_clip(u, limit):
+    """``u / (1 + |u| / limit)``: the identity near 0, within ``(-limit, limit)``."""
+    return u / (1.0 + tf.abs(u) / limit)
 
 
 def spline_params_size(bins):
@@ -51,10 +60,11 @@ def rational_quadratic_spline(x, widths, heights, derivatives, bound=5.0, invers
 
     Args:
       x: ``[...]`` inputs (``y`` if ``inverse``).
-      widths: ``[..., K]`` unnormalized bin widths (softmax, floor 1e-3).
-      heights: ``[..., K]`` unnormalized bin heights.
-      derivatives: ``[..., K - 1]`` unnormalized inner knot derivatives
-        (``softplus``, floor 1e-3; 0 gives derivative 1). The two boundary
+      widths: ``[..., K]`` unnormalized bin widths: soft-clipped to
+        ``(-log(1/MIN_SLOPE) / 2, log(1/MIN_SLOPE) / 2)``, softmax, floor 1e-3.
+      heights: ``[..., K]`` unnormalized bin heights (likewise).
+      derivatives: ``[..., K - 1]`` log inner knot derivatives, soft-clipped to
+        ``(log MIN_SLOPE, -log MIN_SLOPE)`` (0 gives derivative 1). The two boundary
         derivatives are 1, matching the linear tails.
       bound: ``B``, half-width of the spline's interval.
       inverse: evaluate the inverse spline.
@@ -96,6 +106,7 @@ def rational_quadratic_spline_packed(x, params, bound=5.0, inverse=False):
 
     shape = tf.shape(params)[:-1]
     wh = tf.reshape(params[..., : 2 * bins], [-1, bins])  # [n * 2, K]: widths, heights rows
+    wh = _soft_clip(wh, 0.5 * _LOG_SLOPE)  # neighbouring sizes differ by < 1 / MIN_SLOPE
     sizes = MIN_BIN_WIDTH + (1.0 - MIN_BIN_WIDTH * bins) * tf.nn.softmax(wh)  # rows sum to 1
     right = tf.linalg.matmul(sizes, _upper_ones(bins, sizes.dtype))  # right edges in (0, 1]
     sizes = tf.reshape(sizes, tf.concat([shape, [2, bins]], 0))  # [..., 2, K]
@@ -106,7 +117,7 @@ def rational_quadratic_spline_packed(x, params, bound=5.0, inverse=False):
     one_hot = tf.one_hot(index, bins, dtype=x.dtype)  # [..., K]
 
     # Knot derivatives are 1 at both ends (the linear tails): pad the raw inner values with
-    # zeros (softplus(0 + shift) + floor = 1) and put only the two selected through softplus.
+    # zeros (exp(0) = 1) and put only the two selected through the clip and exp.
     zeros = tf.zeros_like(params[..., :1])
     padded = tf.concat([zeros, params[..., 2 * bins :], zeros], axis=-1)  # [..., K + 1]
     table = tf.concat(
@@ -114,8 +125,8 @@ def rational_quadratic_spline_packed(x, params, bound=5.0, inverse=False):
     )  # [..., 6, K]
     picked = tf.reduce_sum(table * one_hot[..., None, :], axis=-1)  # [..., 6]
     w_k, h_k, w_right, h_right, d_left, d_right = tf.unstack(picked, axis=-1)
-    d_k = MIN_DERIVATIVE + tf.nn.softplus(d_left + _DERIVATIVE_SHIFT)
-    d_k1 = MIN_DERIVATIVE + tf.nn.softplus(d_right + _DERIVATIVE_SHIFT)
+    d_k = tf.exp(_soft_clip(d_left, _LOG_SLOPE))
+    d_k1 = tf.exp(_soft_clip(d_right, _LOG_SLOPE))
     x_k = (w_right - w_k) * (2.0 * bound) - bound
     y_k = (h_right - h_k) * (2.0 * bound) - bound
     w_k = 2.0 * bound * w_k
