@@ -373,8 +373,11 @@ class NeuralSplineFlow(FlowModel):
       bound: half-width of the spline interval.
       coupling: coupling layers instead of autoregressive ones (``event_dim`` >= 2).
       actnorm: standardize the data (learned, data-initialized) before the
-        splines, so that ``[-bound, bound]`` covers it whatever its scale
-        (default True; see :class:`FlowModel`).
+        splines, so that ``[-bound, bound]`` covers it whatever its scale (default
+        True; see :class:`FlowModel`). For data already well inside the bound, turn
+        it off (as zuko's NSF): on dequantized 8x8 digits it lets the splines resolve
+        the noise of near-constant pixels (held-out NLL -77 nats with it, -85
+        without; training -116 against -101).
       (others: see :class:`FlowModel`)
 
     References:

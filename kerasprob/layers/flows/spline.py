@@ -25,9 +25,8 @@ MIN_BIN_HEIGHT = 1e-3
 
 #: The raw parameters are soft-clipped (``u / (1 + |u| / c)`` lies in ``(-c, c)``) so that
 #: bins differ by at most a factor ``1 / MIN_SLOPE`` in size and knot derivatives
-#: ``exp(clip(u))`` stay in ``(MIN_SLOPE, 1 / MIN_SLOPE)`` (as zuko's splines do). Without this bound a spline fitted
-#: to a finite sample grows needle-sharp bins around the training points: a training
-#: likelihood far above the held-out one.
+#: ``exp(clip(u))`` stay in ``(MIN_SLOPE, 1 / MIN_SLOPE)``, as zuko's splines do: no
+#: needle-sharp bins, whatever the conditioner outputs.
 MIN_SLOPE = 1e-3
 _LOG_SLOPE = -math.log(MIN_SLOPE)
 
