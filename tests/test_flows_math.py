@@ -140,6 +140,20 @@ def test_actnorm_initialize_standardizes():
     assert flow.initialize(x) == 0  # already initialized
 
 
+def test_shrink_only_actnorm_centres_and_never_magnifies():
+    scales = np.array([3.0, 0.05, 1.0], "float32")
+    x = (2.0 + scales * RNG.normal(size=(2000, 3))).astype("float32")
+    layer = F.ActNorm(shrink_only=True)
+    F.Flow([layer]).initialize(x)
+    expected = np.maximum(0.5 * np.log(x.var(0) + layer.epsilon), 0.0)
+    np.testing.assert_allclose(layer.log_scale.numpy(), expected, atol=1e-5)
+    np.testing.assert_allclose(layer.loc.numpy(), x.mean(0), atol=1e-5)
+    assert layer.log_scale.numpy()[1] == 0.0  # the narrow feature is not magnified
+    assert F.ActNorm.from_config(layer.get_config()).shrink_only is True
+    with pytest.raises(TypeError, match="shrink_only.*Received: shrink_only=1"):
+        F.ActNorm(shrink_only=1)
+
+
 def test_batch_norm_bijector_uses_batch_stats_in_training():
     x = (1.0 + 3.0 * RNG.normal(size=(256, 2))).astype("float32")
     layer = F.BatchNormBijector(momentum=0.5)

@@ -16,6 +16,7 @@ LAYER_CASES = {
     "LULinear": (lambda: F.LULinear(), 0),
     "Householder": (lambda: F.Householder(num_reflections=3), 0),
     "ActNorm": (lambda: F.ActNorm(), 0),
+    "ActNorm shrink-only": (lambda: F.ActNorm(shrink_only=True), 0),
     "BatchNormBijector": (lambda: F.BatchNormBijector(), 0),
     "AffineCoupling": (lambda: F.AffineCoupling([8]), 0),
     "AffineCoupling-context": (lambda: F.AffineCoupling([8], mask="alternating", flip=True), 2),

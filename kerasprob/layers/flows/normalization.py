@@ -33,6 +33,10 @@ class ActNorm(BijectorLayer):
 
     Args:
       epsilon: added to the batch variance at initialization.
+      shrink_only: initialize ``log_scale = max(log std, 0)``: features wider than
+        unit standard deviation are shrunk to it, narrower ones are centred but
+        never magnified (for spline flows, whose interval ``[-B, B]`` must cover
+        the data but which overfit magnified near-constant features).
 
     Input shape: ``[batch..., d]``. Output shape: ``[batch..., d]``.
 
@@ -40,9 +44,12 @@ class ActNorm(BijectorLayer):
       Kingma & Dhariwal (2018), Glow: generative flow with invertible 1x1 convolutions.
     """
 
-    def __init__(self, epsilon=1e-6, **kwargs):
+    def __init__(self, epsilon=1e-6, shrink_only=False, **kwargs):
         super().__init__(**kwargs)
         self.epsilon = check_positive_float("epsilon", epsilon)
+        if not isinstance(shrink_only, bool):
+            raise TypeError(f"shrink_only must be a bool. Received: shrink_only={shrink_only!r}")
+        self.shrink_only = shrink_only
 
     def build_bijector(self, event_dim, context_dim):
         self.loc = self.add_weight(name="loc", shape=(event_dim,), initializer="zeros")
@@ -56,7 +63,10 @@ class ActNorm(BijectorLayer):
         y = tf.convert_to_tensor(y, self.compute_dtype)
         self._ensure_built(y, None)
         mean, var = _moments(y)
-        return self._assign(mean, 0.5 * tf.math.log(var + self.epsilon))
+        log_scale = 0.5 * tf.math.log(var + self.epsilon)
+        if self.shrink_only:
+            log_scale = tf.maximum(log_scale, 0.0)
+        return self._assign(mean, log_scale)
 
     def _assign(self, mean, log_scale):
         ops = [
@@ -77,7 +87,8 @@ class ActNorm(BijectorLayer):
         return (y - self.loc) * tf.exp(-self.log_scale), -self._log_det(y, self.log_scale)
 
     def get_config(self):
-        return {**super().get_config(), "epsilon": self.epsilon}
+        return {**super().get_config(), "epsilon": self.epsilon,
+                "shrink_only": self.shrink_only}
 
 
 @register
