@@ -122,7 +122,7 @@ def main():
         no_xla = ours_loop(flow, counts, x_test, ablation, args.seed, jit_compile=False)
         fit = ours_fit(flow, counts, x_test, ablation, args.seed)
         raw[flow] = {"ours_loop_xla": ours, "ours_loop_no_xla": no_xla, "ours_fit_xla": fit}
-        if flow == "nsf":  # the zoo NSF standardizes with actnorm by default; without it:
+        if flow == "nsf":  # the zoo NSF has a (shrink-only) actnorm by default; without it:
             raw[flow]["ours_loop_xla_no_actnorm"] = ours_loop(flow, counts, x_test, steps,
                                                               args.seed, actnorm=False)
         anchors = []
