@@ -46,6 +46,13 @@ def check_positive_float(name, value, *, allow_zero=False):
     return value
 
 
+def check_bool(name, value):
+    """Return ``value`` as a ``bool`` if it is one (Python or numpy)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False. Received: {name}={value!r}")
+    return bool(value)
+
+
 def check_choice(name, value, choices):
     """Return ``value`` if it is one of ``choices``."""
     if not isinstance(value, str) or value not in choices:

@@ -34,6 +34,7 @@ from kerasprob.layers.flows import (
 from kerasprob.tuning import Choice, Float, Int, Units
 from kerasprob.validation import (
     check_array,
+    check_bool,
     check_int_at_least,
     check_positive_float,
     check_positive_int,
@@ -90,8 +91,8 @@ class FlowModel(ZooModel):
         self.context_dim = check_int_at_least("context_dim", context_dim, 0)
         self.num_layers = check_positive_int("num_layers", num_layers)
         self.hidden_units = check_units("hidden_units", hidden_units)
-        self.actnorm = _check_bool("actnorm", actnorm)
-        self.jit_compile = _check_bool("jit_compile", jit_compile)
+        self.actnorm = check_bool("actnorm", actnorm)
+        self.jit_compile = check_bool("jit_compile", jit_compile)
 
     def _build_flow(self, layers):
         """Wrap the stack (data side first) in a :class:`Flow`, then build and compile."""
@@ -238,12 +239,6 @@ class FlowModel(ZooModel):
         rng = np.random.default_rng(seed)
         x = rng.normal(size=(32, 2)).astype("float32")
         return {"event_dim": 2, "num_layers": 2, "hidden_units": [8]}, x, None
-
-
-def _check_bool(name, value):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False. Received: {name}={value!r}")
-    return bool(value)
 
 
 def _reverse():
@@ -399,7 +394,7 @@ class NeuralSplineFlow(FlowModel):
                          learning_rate, **kwargs)
         self.bins = check_int_at_least("bins", bins, 2)
         self.bound = check_positive_float("bound", bound)
-        self.coupling = _check_bool("coupling", coupling)
+        self.coupling = check_bool("coupling", coupling)
         if self.coupling and self.event_dim < 2:
             raise ValueError(
                 "coupling=True needs event_dim >= 2 (use coupling=False for 1-d data). "

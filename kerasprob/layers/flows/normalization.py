@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from kerasprob.layers.flows.base import BijectorLayer
 from kerasprob.serialization import register
-from kerasprob.validation import check_positive_float
+from kerasprob.validation import check_bool, check_positive_float
 
 
 def _moments(y):
@@ -47,9 +47,7 @@ class ActNorm(BijectorLayer):
     def __init__(self, epsilon=1e-6, shrink_only=False, **kwargs):
         super().__init__(**kwargs)
         self.epsilon = check_positive_float("epsilon", epsilon)
-        if not isinstance(shrink_only, bool):
-            raise TypeError(f"shrink_only must be a bool. Received: shrink_only={shrink_only!r}")
-        self.shrink_only = shrink_only
+        self.shrink_only = check_bool("shrink_only", shrink_only)
 
     def build_bijector(self, event_dim, context_dim):
         self.loc = self.add_weight(name="loc", shape=(event_dim,), initializer="zeros")
