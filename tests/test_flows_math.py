@@ -154,6 +154,22 @@ def test_shrink_only_actnorm_centres_and_never_magnifies():
         F.ActNorm(shrink_only=1)
 
 
+def test_actnorm_bound_leaves_features_inside_the_interval_alone():
+    x = np.stack([RNG.uniform(size=2000), 2.0 + 3.0 * RNG.normal(size=2000),
+                  4.0 + 0.5 * RNG.uniform(size=2000)], axis=1).astype("float32")
+    layer = F.ActNorm(shrink_only=True, bound=4.5)
+    F.Flow([layer]).initialize(x)
+    outside = np.abs(x).max(0) > 4.5  # only the wide middle feature leaves [-4.5, 4.5]
+    np.testing.assert_array_equal(outside, [False, True, False])
+    log_std = np.maximum(0.5 * np.log(x.var(0) + layer.epsilon), 0.0)
+    np.testing.assert_allclose(layer.loc.numpy(), np.where(outside, x.mean(0), 0.0), atol=1e-5)
+    np.testing.assert_allclose(layer.log_scale.numpy(), np.where(outside, log_std, 0.0),
+                               atol=1e-5)
+    assert F.ActNorm.from_config(layer.get_config()).bound == 4.5
+    with pytest.raises(ValueError, match="bound.*Received: bound=-1"):
+        F.ActNorm(bound=-1)
+
+
 def test_batch_norm_bijector_uses_batch_stats_in_training():
     x = (1.0 + 3.0 * RNG.normal(size=(256, 2))).astype("float32")
     layer = F.BatchNormBijector(momentum=0.5)

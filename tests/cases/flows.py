@@ -17,6 +17,7 @@ LAYER_CASES = {
     "Householder": (lambda: F.Householder(num_reflections=3), 0),
     "ActNorm": (lambda: F.ActNorm(), 0),
     "ActNorm shrink-only": (lambda: F.ActNorm(shrink_only=True), 0),
+    "ActNorm bound": (lambda: F.ActNorm(shrink_only=True, bound=3.0), 0),
     "BatchNormBijector": (lambda: F.BatchNormBijector(), 0),
     "AffineCoupling": (lambda: F.AffineCoupling([8]), 0),
     "AffineCoupling-context": (lambda: F.AffineCoupling([8], mask="alternating", flip=True), 2),

