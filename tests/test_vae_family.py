@@ -19,8 +19,11 @@ from kerasprob.layers.networks import (
     SEED_001,
     ConvDecoder,
     ConvEncoder,
+    FewChannelConv2D,
     UpsampleConv2D,
     conv_architecture,
+    few_channel_conv2d,
+    upsample_conv2d,
 )
 from kerasprob.layers.variational import (
     EvidenceBound,
@@ -68,7 +71,7 @@ def test_conv_decoder_lays_out_parameter_blocks_like_the_likelihood_layers():
     params = dec(z)
     # The last conv has 2 C channels: [H, W, (loc | raw), C].
     h = tf.reshape(dec.dense(z), [-1, 2, 2, 4])
-    h = dec.out(dec.convs[0](dec.ups[0](h)))  # [2, 4, 4, 6]
+    h = dec.out(dec.convs[0](h))  # [2, 4, 4, 6] (the upsampling is fused into convs[0])
     h = tf.reshape(h, [2, 4, 4, 2, 3])
     normal = kp.distributions.IndependentNormal(shape).make_distribution(params)
     np.testing.assert_allclose(normal.mean(), h[..., 0, :], rtol=1e-6, atol=1e-6)
@@ -86,16 +89,82 @@ def test_conv_decoder_rejects_inconsistent_shapes():
                     kernel_size=[2])
 
 
-@pytest.mark.parametrize("factor, kernel", [(2, 2), (3, 3), (2, 3), (3, 2), (2, 4)])
+def _values_and_gradients(layer, x):
+    """``layer(x)`` and the gradients of a random projection of it w.r.t. ``x`` and weights."""
+    x = tf.convert_to_tensor(x)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = layer(x)
+        loss = tf.reduce_sum(y * tf.random.stateless_normal(tf.shape(y), seed=(5, 6)))
+    return y, tape.gradient(loss, [x, *layer.trainable_weights])
+
+
+@pytest.mark.parametrize("factor, kernel", [(2, 2), (3, 3), (2, 3), (3, 2), (2, 4), (1, 3)])
 def test_upsample_conv2d_equals_upsampling_then_conv(factor, kernel):
+    """Same outputs and same gradients (input, kernel, bias) as the two-layer stack."""
     x = tf.random.stateless_normal((2, 5, 4, 3), seed=(1, 2))
     fused = UpsampleConv2D(6, kernel, factor=factor, activation="relu")
-    y = fused(x)
+    fused.build(x.shape)
     conv = tf_keras.layers.Conv2D(6, kernel, padding="same", activation="relu")
     conv.build((None, 5 * factor, 4 * factor, 3))
+    fused.set_weights([w + 0.1 for w in fused.get_weights()])  # a nonzero bias too
     conv.set_weights(fused.get_weights())
-    expected = conv(tf_keras.layers.UpSampling2D(factor)(x))
+    stack = tf_keras.Sequential([tf_keras.layers.UpSampling2D(factor), conv])
+    y, grads = _values_and_gradients(fused, x)
+    expected, expected_grads = _values_and_gradients(stack, x)
     np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-5)
+    for g, e in zip(grads, expected_grads, strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("kernel, filters", [(2, 3), (3, 2), (4, 1)])
+def test_few_channel_conv2d_equals_conv2d(kernel, filters):
+    x = tf.random.stateless_normal((3, 6, 5, 4), seed=(3, 4))
+    layer = FewChannelConv2D(filters, kernel)
+    layer.build(x.shape)
+    layer.set_weights([w + 0.1 for w in layer.get_weights()])
+    conv = tf_keras.layers.Conv2D(filters, kernel, padding="same")
+    conv.build(x.shape)
+    conv.set_weights(layer.get_weights())
+    y, grads = _values_and_gradients(layer, x)
+    expected, expected_grads = _values_and_gradients(conv, x)
+    np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-5)
+    for g, e in zip(grads, expected_grads, strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="stride 1.*strides=\\(2, 2\\)"):
+        FewChannelConv2D(2, 2, strides=2)
+
+
+def _function_gradients(fn, x, kernel, dtype):
+    x, kernel = tf.cast(x, dtype), tf.cast(kernel, dtype)
+    with tf.GradientTape() as tape:
+        tape.watch([x, kernel])
+        y = tf.cast(fn(x, kernel), tf.float32)
+        loss = tf.reduce_sum(y * tf.random.stateless_normal(tf.shape(y), seed=(7, 8)))
+    return [tf.cast(g, tf.float32) for g in tape.gradient(loss, [x, kernel])]
+
+
+@pytest.mark.parametrize("which", ["upsample", "few_channel"])
+def test_custom_gradients_in_bfloat16_are_as_accurate_as_autodiff(which):
+    """In bfloat16 (the default on CPUs with native bf16) the custom gradients err from the
+    float32 gradients no more than TensorFlow's own bfloat16 gradients of the same layer."""
+    if which == "upsample":
+        x = tf.random.stateless_normal((4, 6, 6, 16), seed=(1, 1))
+        kernel = 0.2 * tf.random.stateless_normal((2, 2, 16, 32), seed=(2, 2))
+        ours = lambda x, k: upsample_conv2d(x, k, 2)  # noqa: E731
+        plain = lambda x, k: tf.nn.conv2d(  # noqa: E731
+            tf.repeat(tf.repeat(x, 2, axis=1), 2, axis=2), k, 1, "SAME")
+    else:
+        x = tf.random.stateless_normal((4, 12, 12, 32), seed=(3, 3))
+        kernel = 0.2 * tf.random.stateless_normal((2, 2, 32, 3), seed=(4, 4))
+        ours, plain = few_channel_conv2d, lambda x, k: tf.nn.conv2d(x, k, 1, "SAME")
+    reference = _function_gradients(plain, x, kernel, tf.float32)
+    ours_bf16 = _function_gradients(ours, x, kernel, tf.bfloat16)
+    plain_bf16 = _function_gradients(plain, x, kernel, tf.bfloat16)
+    for r, a, b in zip(reference, ours_bf16, plain_bf16, strict=True):
+        error, autodiff_error = float(tf.norm(a - r)), float(tf.norm(b - r))
+        assert error <= 2.0 * autodiff_error + 1e-3 * float(tf.norm(r)), (error, autodiff_error)
+        assert error <= 0.02 * float(tf.norm(r))
 
 
 # --------------------------------------------------------------------------- posteriors

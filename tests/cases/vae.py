@@ -6,7 +6,7 @@ Each case: ``(factory, inputs, readout_or_None, expected_output_shape_or_None)``
 import numpy as np
 
 import kerasprob as kp
-from kerasprob.layers.networks import UpsampleConv2D
+from kerasprob.layers.networks import FewChannelConv2D, UpsampleConv2D
 
 rng = np.random.default_rng(1)
 D = kp.distributions
@@ -27,10 +27,11 @@ CASES = [
     (lambda: L.ConvDecoder((8, 8, 3), 2 * 192, initial_shape=[2, 2, 8], upsampling=[2, 2],
                            filters=[8, 4], kernel_size=[3, 2]), Z, None, (5, 384)),
     (lambda: L.ConvDecoder((6, 6), 36, initial_shape=[2, 2, 4], upsampling=[3],
-                           filters=[4], kernel_size=[3], fused_upsampling=True), Z, None,
+                           filters=[4], kernel_size=[3], fused_upsampling=False), Z, None,
      (5, 36)),
     (lambda: UpsampleConv2D(4, 3, factor=2, activation="relu"), normal(5, 3, 3, 2), None,
      (5, 6, 6, 4)),
+    (lambda: FewChannelConv2D(2, 2), normal(5, 4, 4, 6), None, (5, 4, 4, 2)),
     (lambda: L.GaussianPosterior(3, "diag", num_samples=2), normal(5, 6), None, (5, 2, 3)),
     (lambda: L.GaussianPosterior(2, "full"), normal(5, 5), None, (5, 1, 2)),
     (lambda: L.EvidenceBound(weight=0.5), [normal(5, K), normal(5, K, 2), normal(5, K)],
