@@ -40,6 +40,7 @@ __all__ = [
     "DistributionLayer",
     "IndependentBernoulli",
     "IndependentNormal",
+    "LogitBernoulli",
     "MixtureNormal",
     "MultivariateNormalTriL",
     "OneHotCategorical",
@@ -175,6 +176,24 @@ class MultivariateNormalTriL(DistributionLayer):
         return {**super().get_config(), "event_size": self.event_size}
 
 
+class LogitBernoulli(tfd.Bernoulli):
+    """``tfd.Bernoulli(logits=l)`` with ``log p(x) = x l - softplus(l)``: one softplus.
+
+    The same value as TFP's ``-x softplus(-l) - (1 - x) softplus(l)`` for finite
+    logits and any real ``x`` (``softplus(-l) = softplus(l) - l``), with half the
+    transcendental work; an image decoder evaluates it for every pixel of every
+    training example.
+
+    >>> d = LogitBernoulli(logits=[0.0, 2.0], dtype=tf.float32)
+    >>> np.round(d.log_prob([1.0, 0.25]).numpy(), 4)
+    array([-0.6931, -1.6269], dtype=float32)
+    """
+
+    def _log_prob(self, event):
+        logits = tf.convert_to_tensor(self._logits)
+        return tf.cast(event, logits.dtype) * logits - tf.math.softplus(logits)
+
+
 @register
 class IndependentBernoulli(DistributionLayer):
     """Independent Bernoulli over ``event_shape``, parameterized by logits.
@@ -202,7 +221,7 @@ class IndependentBernoulli(DistributionLayer):
     def make_distribution(self, params):
         logits = unflatten(params, self.event_shape)
         return tfd.Independent(
-            tfd.Bernoulli(logits=logits, dtype=tf.float32),
+            LogitBernoulli(logits=logits, dtype=tf.float32),
             reinterpreted_batch_ndims=len(self.event_shape),
         )
 

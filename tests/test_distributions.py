@@ -8,6 +8,7 @@ import textwrap
 import numpy as np
 import pytest
 import tensorflow as tf
+import tensorflow_probability as tfp
 import tf_keras
 
 import kerasprob as kp
@@ -62,6 +63,20 @@ def test_independent_bernoulli_is_binary_cross_entropy():
     expected = (x * np.log(p) + (1 - x) * np.log(1 - p)).sum((1, 2))
     got = D.IndependentBernoulli((2, 2))(logits).log_prob(x).numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
+def test_logit_bernoulli_matches_tfp_bernoulli_in_value_and_gradient():
+    logits = tf.constant(4.0 * rng.normal(size=(200,)).astype("float32"))
+    x = np.concatenate([rng.uniform(size=100), rng.integers(0, 2, size=100)]).astype("float32")
+    values = []
+    for cls in (D.LogitBernoulli, tfp.distributions.Bernoulli):
+        with tf.GradientTape() as tape:
+            tape.watch(logits)
+            log_p = cls(logits=logits, dtype=tf.float32).log_prob(x)
+        values.append((log_p, tape.gradient(log_p, logits)))
+    (ours, ours_grad), (tfp_value, tfp_grad) = values
+    np.testing.assert_allclose(ours, tfp_value, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ours_grad, tfp_grad, rtol=1e-5, atol=1e-5)
 
 
 def test_categoricals():
