@@ -9,6 +9,7 @@ import tensorflow as tf
 import tf_keras
 
 import zoo
+from kerasprob.callbacks import TerminateOnNaN
 from zoo import registry
 
 X = np.random.default_rng(0).uniform(size=(32, 4, 4)).astype("float32")
@@ -72,6 +73,28 @@ def test_training_that_goes_to_nan_stops_and_keeps_last_good_weights(vae):
     weights = vae.get_weights()
     assert all(np.all(np.isfinite(w)) for w in weights)
     for a, b in zip(good, weights):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_nan_guard_restores_the_snapshot_taken_every_few_batches_across_epochs(vae):
+    """Full batch (one batch per epoch), a snapshot every 3 batches: NaN weights injected
+    before epoch 7 give back the weights after epoch 5 (batch 6), the last snapshot."""
+    seen = {}
+
+    class Recorder(tf_keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen[epoch] = [w.copy() for w in self.model.get_weights()]
+
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 7:
+                for w in self.model.trainable_weights:
+                    w.assign(tf.fill(w.shape, np.nan))
+
+    guard = TerminateOnNaN(snapshot_every=3)
+    history = vae.fit(X, epochs=10, batch_size=len(X), verbose=0,
+                      callbacks=[Recorder(), guard]).history
+    assert guard.restored and len(history["loss"]) == 8
+    for a, b in zip(seen[5], vae.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
 
 

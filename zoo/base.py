@@ -89,16 +89,24 @@ class ZooModel(tf_keras.Model):
         self.compile()
 
     def compile(self, optimizer=None, loss=None, **kwargs):
-        """``Adam(learning_rate)`` and the negative log-likelihood, unless given."""
+        """``Adam(learning_rate)`` and the negative log-likelihood, unless given; builds the
+        optimizer's state when the model's weights exist."""
         optimizer = optimizer or tf_keras.optimizers.Adam(self.learning_rate)
-        loss = loss or NegativeLogLikelihood()
+        loss = loss or self.default_loss()
         super().compile(optimizer=optimizer, loss=loss, **kwargs)
+        # The optimizer's slots now: made during the first training step instead, they make
+        # tf.function trace the step twice (about 1 s for a small flow).
+        if isinstance(self.optimizer, tf_keras.optimizers.Optimizer) and self.built:
+            self.optimizer.build(self.trainable_variables)
+
+    def default_loss(self):
+        """The loss of the default compile: the negative log-likelihood of the output
+        distribution (``None`` for models that add their loss themselves)."""
+        return NegativeLogLikelihood()
 
     def compile_from_config(self, config):
         """Restore a saved compile (optimizer, loss) and the optimizer's state slots."""
         self.compile(**tf_keras.saving.deserialize_keras_object(config))
-        if isinstance(self.optimizer, tf_keras.optimizers.Optimizer) and self.built:
-            self.optimizer.build(self.trainable_variables)
 
     # ------------------------------------------------------------------- data
     def input_feature_shape(self):

@@ -239,10 +239,9 @@ class VAE(ZooModel):
     def input_feature_shape(self):
         return self.input_shape_
 
-    def compile(self, optimizer=None, loss=None, **kwargs):
-        """``Adam(learning_rate)``; the loss is the negative bound the model adds itself."""
-        optimizer = optimizer or tf_keras.optimizers.Adam(self.learning_rate)
-        tf_keras.Model.compile(self, optimizer=optimizer, loss=loss, **kwargs)
+    def default_loss(self):
+        """None: the loss is the negative bound the model adds itself."""
+        return None
 
     def validate_data(self, x, y=None, prefix=""):
         x, y = super().validate_data(x, y, prefix)
