@@ -103,12 +103,25 @@ def _gradient_taps(factor, kernel_size):
     ``u = p - a + b`` gives one stride-``factor`` correlation of ``dY`` with the kernel
     ``G[u] = sum_a M[u, a] K[a]``; ``M`` counts the pairs.
     """
-    before = (kernel_size - 1) // 2
     taps = np.zeros((factor + kernel_size - 1, kernel_size), np.float32)
     for p in range(factor):
         for a in range(kernel_size):
             taps[p - a + kernel_size - 1, a] += 1.0
-    return taps, before
+    return taps
+
+
+def _output_gradient_padding(kernel_size):
+    """Pads ``dY`` so that every ``k x k`` tap of a stride-1 "same" convolution reads it at
+    a non-negative offset: tap ``a`` of output row ``y`` is padded row ``y + k - 1 - a``."""
+    before = (kernel_size - 1) // 2
+    rows = [kernel_size - 1 - before, before]
+    return [[0, 0], rows, rows, [0, 0]]
+
+
+def _kernel_layout(matrix, kernel_size, c_out):
+    """``[c_in, k k c_out]`` (tap-major columns) -> a ``Conv2D`` kernel ``[k, k, c_in, c_out]``."""
+    c_in = matrix.shape[0]
+    return tf.transpose(tf.reshape(matrix, [c_in, kernel_size, kernel_size, c_out]), [1, 2, 0, 3])
 
 
 def _nearest_upsample(x, factor):
@@ -148,8 +161,7 @@ def upsample_conv2d(x, kernel, factor):
     h, w = x.shape[1], x.shape[2]
     if h is None or w is None:  # the block sums below slice with static sizes
         return tf.nn.conv2d(_nearest_upsample(x, factor), kernel, 1, "SAME")
-    taps, before = _gradient_taps(factor, k)
-    pad = [[0, 0], [k - 1 - before, before], [k - 1 - before, before], [0, 0]]
+    taps = _gradient_taps(factor, k)
 
     @tf.custom_gradient
     def forward(x, kernel):
@@ -159,7 +171,7 @@ def upsample_conv2d(x, kernel, factor):
             c_in, c_out = kernel.shape[2], kernel.shape[3]
             m = tf.constant(taps, kernel.dtype)
             g = tf.einsum("ua,abio,vb->uvoi", m, kernel, m)  # [s + k - 1, s + k - 1, c_out, c_in]
-            dy_padded = tf.pad(dy, pad)
+            dy_padded = tf.pad(dy, _output_gradient_padding(k))
             dx = tf.nn.conv2d(dy_padded, g, factor, "VALID")  # [batch, h, w, c_in]
             blocks = []
             for a in range(k):
@@ -170,8 +182,7 @@ def upsample_conv2d(x, kernel, factor):
             sums = tf.concat(blocks, axis=-1) * float(factor * factor)  # [batch, h, w, k k c_out]
             dk = tf.linalg.matmul(tf.reshape(x, [-1, c_in]),
                                   tf.reshape(sums, [-1, k * k * c_out]), transpose_a=True)
-            dk = tf.transpose(tf.reshape(dk, [c_in, k, k, c_out]), [1, 2, 0, 3])
-            return dx, dk
+            return dx, _kernel_layout(dk, k, c_out)
 
         return y, gradient
 
@@ -201,21 +212,18 @@ def few_channel_conv2d(x, kernel):
     h, w = x.shape[1], x.shape[2]
     if h is None or w is None:
         return tf.nn.conv2d(x, kernel, 1, "SAME")
-    before = (k - 1) // 2
-    pad = [[0, 0], [k - 1 - before, before], [k - 1 - before, before], [0, 0]]
 
     @tf.custom_gradient
     def forward(x, kernel):
         def gradient(dy):  # dy: [batch, H, W, c_out]
             c_in, c_out = kernel.shape[2], kernel.shape[3]
             dx = tf.nn.conv2d_transpose(dy, kernel, tf.shape(x), 1, "SAME")
-            dy_padded = tf.pad(dy, pad)
+            dy_padded = tf.pad(dy, _output_gradient_padding(k))
             shifted = tf.concat([dy_padded[:, k - 1 - a: k - 1 - a + h, k - 1 - b: k - 1 - b + w]
                                  for a in range(k) for b in range(k)], axis=-1)  # [..., k k c_out]
             dk = tf.linalg.matmul(tf.reshape(x, [-1, c_in]),
                                   tf.reshape(shifted, [-1, k * k * c_out]), transpose_a=True)
-            dk = tf.transpose(tf.reshape(dk, [c_in, k, k, c_out]), [1, 2, 0, 3])
-            return dx, dk
+            return dx, _kernel_layout(dk, k, c_out)
 
         return tf.nn.conv2d(x, kernel, 1, "SAME"), gradient
 
