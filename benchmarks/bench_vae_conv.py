@@ -20,7 +20,7 @@ so the anchor's logged loss is ``-log p(x|z) + KL / 20`` rather than the negativ
 (``val_neg_elbo_full``); both are compared with ours, whose ``loss`` is the negative ELBO
 with the full (analytic) KL.
 
-    /work/venv/bin/python benchmarks/bench_vae_conv.py [--quick] [--epochs N] [--float32]
+    .venv/bin/python benchmarks/bench_vae_conv.py [--quick] [--epochs N] [--float32]
         [--interleaved]
 """
 
