@@ -83,15 +83,20 @@ class KLAnnealing(tf_keras.callbacks.Callback):
 
 
 class TerminateOnNaN(tf_keras.callbacks.Callback):
-    """Stops training at the first non-finite loss and restores the last good weights.
+    """Stops training at the first non-finite loss or weight and restores the last good state.
 
-    Weights are snapshotted (when all finite) at the start of training and then
-    every ``snapshot_every`` training batches, counted across epochs; on a NaN or
-    inf loss the model gets the last snapshot back and ``model.stop_training`` is
-    set. ``self.restored`` tells whether that happened. A snapshot copies every
-    weight to host memory, so it is kept off the per-epoch path: full-batch
-    training runs one batch per epoch (a snapshot per epoch doubled the time of a
-    2501-epoch fit of the seed-002 RealNVP).
+    The state is the model's weights and the optimizer's variables (Adam's moments, the
+    step count): restoring weights alone would leave NaN moments that poison the next
+    step. It is snapshotted at the start of training and then every ``snapshot_every``
+    training batches, counted across epochs. A non-finite loss, or non-finite values met
+    at a snapshot or at the end of training (the last update can overflow while its loss,
+    computed before the update, was finite), give the model the last snapshot back and
+    set ``model.stop_training``; ``self.restored`` tells whether that happened. Training
+    that starts from non-finite weights is refused with a ``ValueError``.
+
+    A snapshot copies the state to host memory, so it is kept off the per-epoch path:
+    full-batch training runs one batch per epoch (a snapshot per epoch doubled the time
+    of a 2501-epoch fit of the seed-002 RealNVP).
     """
 
     def __init__(self, snapshot_every=50):
@@ -99,31 +104,70 @@ class TerminateOnNaN(tf_keras.callbacks.Callback):
         self.snapshot_every = check_int_at_least("snapshot_every", snapshot_every, 1)
         self.restored = False
         self._good = None
-        self._weights = []
+        self._state = []
         self._since_snapshot = 0
+        self._relist = False
+
+    def _state_variables(self):
+        """The model's weights, then the optimizer's variables (once built)."""
+        optimizer = getattr(self.model, "optimizer", None)
+        slots = getattr(optimizer, "variables", [])
+        slots = slots() if callable(slots) else slots  # legacy optimizers: a method
+        model_ids = {id(w) for w in self.model.weights}
+        return list(self.model.weights) + [v for v in slots if id(v) not in model_ids]
+
+    def _finite_state(self):
+        """``(variable, value)`` pairs of the state, or None if a float value is NaN or inf."""
+        values = tf_keras.backend.batch_get_value(self._state)
+        if all(np.all(np.isfinite(v)) for v in values if v.dtype.kind == "f"):
+            return list(zip(self._state, values))
+        return None
+
+    def _restore(self, reason):
+        tf_keras.backend.batch_set_value(self._good)
+        self.model.stop_training = True
+        self.restored = True
+        print(f"\nTerminateOnNaN: {reason}; stopped and restored the last finite weights.")
 
     def _snapshot(self):
-        values = tf_keras.backend.batch_get_value(self._weights)
-        if all(np.all(np.isfinite(v)) for v in values if v.dtype.kind == "f"):
-            self._good = values
         self._since_snapshot = 0
+        values = self._finite_state()
+        if values is None:
+            self._restore("a weight or optimizer variable became non-finite")
+        else:
+            self._good = values
 
     def on_train_begin(self, logs=None):
         self.restored = False
-        self._weights = list(self.model.weights)  # listed once: walking the layers is slow
-        self._snapshot()
+        self._state = self._state_variables()  # listed once: walking the layers is slow
+        self._good = self._finite_state()
+        self._since_snapshot = 0
+        self._relist = True
+        if self._good is None:
+            bad = [v.name for v in self._state
+                   if v.dtype.is_floating and not np.all(np.isfinite(v.numpy()))]
+            raise ValueError(
+                "The model has non-finite weights or optimizer variables before training; "
+                f"fitting would only spread them. Received non-finite values in: {bad[:5]}. "
+                "Expected finite values: reload a saved model or rebuild it."
+            )
 
     def on_train_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
-        if loss is None:
-            return
-        if not np.isfinite(float(loss)):
-            tf_keras.backend.batch_set_value(list(zip(self._weights, self._good)))
-            self.model.stop_training = True
-            self.restored = True
-            print(f"\nTerminateOnNaN: loss became {float(loss)} at batch {batch}; "
-                  "stopped and restored the last finite weights.")
+        if loss is not None and not np.isfinite(float(loss)):
+            self._restore(f"loss became {float(loss)} at batch {batch}")
             return
         self._since_snapshot += 1
+        if self._relist:  # a lazily built model or optimizer makes variables in step one
+            self._relist = False
+            state = self._state_variables()
+            if len(state) != len(self._state):
+                self._state = state
+                self._snapshot()
+                return
         if self._since_snapshot >= self.snapshot_every:
             self._snapshot()
+
+    def on_train_end(self, logs=None):
+        if not self.restored and self._finite_state() is None:
+            self._restore("a weight or optimizer variable became non-finite in the last step")

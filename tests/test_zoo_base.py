@@ -98,6 +98,46 @@ def test_nan_guard_restores_the_snapshot_taken_every_few_batches_across_epochs(v
         np.testing.assert_array_equal(a, b)
 
 
+def test_nan_guard_catches_weights_broken_by_the_last_step(vae):
+    """The last update's loss is computed before it: NaN weights it writes are caught at
+    the end of training and the snapshot (here the start of training) comes back."""
+    before = [w.copy() for w in vae.get_weights()]
+
+    class BreakLastStep(tf_keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 3:
+                self.model.trainable_weights[0].assign(
+                    tf.fill(self.model.trainable_weights[0].shape, np.inf))
+
+    guard = TerminateOnNaN()
+    vae.fit(X, epochs=1, batch_size=8, verbose=0, callbacks=[BreakLastStep(), guard])
+    assert guard.restored
+    for a, b in zip(before, vae.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_nan_guard_restores_the_optimizer_state_so_training_can_resume(vae):
+    vae.fit(X, epochs=1, batch_size=8, verbose=0)
+    moments = [v.numpy().copy() for v in vae.optimizer.variables]
+    # tf.data passes unchecked: 1e30 pixels overflow the loss, and the NaN step's
+    # gradients reach Adam's moments before the guard sees the loss.
+    poisoned = tf.data.Dataset.from_tensor_slices(X * 1e30).batch(8)
+    vae.fit(poisoned, epochs=1, verbose=0)
+    for a, b in zip(moments, vae.optimizer.variables, strict=True):
+        np.testing.assert_array_equal(a, b.numpy())
+    history = vae.fit(X, epochs=2, batch_size=8, verbose=0).history
+    assert np.all(np.isfinite(history["loss"]))
+    assert all(np.all(np.isfinite(w)) for w in vae.get_weights())
+
+
+def test_fit_from_non_finite_weights_is_refused_before_any_step(vae):
+    weight = vae.trainable_weights[0]
+    weight.assign(tf.fill(weight.shape, np.nan))
+    with pytest.raises(ValueError, match="non-finite weights .* before training"):
+        vae.fit(X, epochs=1, verbose=0)
+    assert int(vae.optimizer.iterations) == 0
+
+
 def test_save_is_atomic_and_keeps_the_old_file_on_failure(vae, tmp_path, monkeypatch):
     path = str(tmp_path / "model.keras")
     vae.save(path)
@@ -118,6 +158,27 @@ def test_save_is_atomic_and_keeps_the_old_file_on_failure(vae, tmp_path, monkeyp
 def test_save_requires_keras_extension(vae, tmp_path):
     with pytest.raises(ValueError, match=r"filepath must end in '.keras'.*model.h5"):
         vae.save(str(tmp_path / "model.h5"))
+
+
+def test_saved_file_gets_the_usual_permissions(vae, tmp_path):
+    """A new file gets 0o666 less the umask (not the temporary file's private 0o600);
+    an overwritten file keeps its mode."""
+    old_umask = os.umask(0o022)
+    try:
+        vae.save(tmp_path / "new.keras")
+    finally:
+        os.umask(old_umask)
+    assert os.stat(tmp_path / "new.keras").st_mode & 0o777 == 0o644
+    os.chmod(tmp_path / "new.keras", 0o640)
+    vae.save(tmp_path / "new.keras")
+    assert os.stat(tmp_path / "new.keras").st_mode & 0o777 == 0o640
+
+
+def test_save_into_a_missing_directory_names_the_path(vae, tmp_path):
+    path = tmp_path / "missing" / "model.keras"
+    with pytest.raises(FileNotFoundError, match=r"directory does not exist.*missing/model.keras"):
+        vae.save(path)
+    assert not (tmp_path / "missing").exists()
 
 
 def test_loaded_model_keeps_training(vae, tmp_path):

@@ -190,12 +190,18 @@ class ZooModel(tf_keras.Model):
         if os.path.exists(path) and not overwrite:
             raise FileExistsError(f"{path!r} exists and overwrite=False")
         directory = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(directory):
+            raise FileNotFoundError(
+                f"filepath's directory does not exist. Received: filepath={path!r} "
+                f"(directory {directory!r}); create it first"
+            )
         fd, tmp = tempfile.mkstemp(
             prefix=f".{os.path.basename(path)}.", suffix=".partial.keras", dir=directory
         )
         os.close(fd)
         try:
             super().save(tmp, overwrite=True, **kwargs)
+            os.chmod(tmp, _file_mode(path))  # mkstemp's 0600 would make the file private
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):
@@ -206,6 +212,16 @@ class ZooModel(tf_keras.Model):
     def example(cls, seed=0):
         """A tiny ``(constructor kwargs, x, y)`` case for contract tests (``y`` may be None)."""
         raise NotImplementedError
+
+
+def _file_mode(path):
+    """Permission bits for a file written at ``path``: the old file's, else what ``open``
+    would give (``0o666`` less the process umask)."""
+    if os.path.exists(path):
+        return os.stat(path).st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def as_numpy(value):
