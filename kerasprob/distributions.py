@@ -28,6 +28,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras
+from tensorflow_probability.python.internal import samplers
 
 from kerasprob.serialization import register
 from kerasprob.validation import check_choice, check_positive_int, check_shape
@@ -490,7 +491,7 @@ class DiscretizedLogisticDistribution(tfd.Distribution):
     def _sample_n(self, n, seed=None):
         top = float(self._num_bins - 1)
         shape = tf.concat([[n], self._batch_shape_tensor()], axis=0)
-        u = tf.random.uniform(shape, 1e-6, 1.0 - 1e-6, dtype=self.dtype, seed=seed)
+        u = samplers.uniform(shape, 1e-6, 1.0 - 1e-6, dtype=self.dtype, seed=seed)
         draw = self._loc + self._scale * (tf.math.log(u) - tf.math.log1p(-u))
         return tf.round(tf.clip_by_value(draw, 0.0, 1.0) * top)
 

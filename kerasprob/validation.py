@@ -66,6 +66,8 @@ def check_shape(name, value):
     """Return ``value`` as a tuple of positive ints (an int ``n`` means ``(n,)``)."""
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         value = (value,)
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        value = value.tolist()
     if not isinstance(value, (tuple, list)) or not value:
         raise ValueError(
             f"{name} must be a positive int or a non-empty tuple of positive ints. "
@@ -133,7 +135,8 @@ def check_array(name, value, *, feature_shape=None, dtype="float", allow_nonfini
         if len(got) != len(expected) or any(
             e is not None and e != g for e, g in zip(expected, got)
         ):
-            shown = "[batch, " + ", ".join("?" if e is None else str(e) for e in expected) + "]"
+            dims = ["batch", *("?" if e is None else str(e) for e in expected)]
+            shown = "[" + ", ".join(dims) + "]"
             raise ValueError(
                 f"{name} must have shape {shown}. Received: {name} with shape {array.shape}"
             )

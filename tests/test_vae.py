@@ -85,6 +85,10 @@ def test_gaussian_likelihood_on_real_valued_data():
         ({"likelihood": "poisson"}, ValueError, r"likelihood must be one of"),
         ({"learning_rate": -1e-3}, ValueError, r"learning_rate=-0.001"),
         ({"kl_weight": "one"}, TypeError, r"kl_weight must be a real number"),
+        ({"likelihood_scale": 0.3}, ValueError, r"likelihood_scale is the fixed scale of "
+         r"likelihood='gaussian'.*likelihood='bernoulli'\. Received: likelihood_scale=0\.3"),
+        ({"likelihood_scale": 0.3, "likelihood": "logistic"}, ValueError,
+         r"likelihood='logistic'\. Received: likelihood_scale=0\.3"),
     ],
 )
 def test_bad_constructor_arguments(kwargs, error, match):
@@ -97,3 +101,24 @@ def test_bernoulli_data_outside_unit_interval_is_refused():
     x, _ = load_digits()
     with pytest.raises(ValueError, match=r"x must lie in \[0, 1\].*\[0, 16\]"):
         vae.fit(x, epochs=1, verbose=0)
+
+
+def test_input_shape_may_be_a_numpy_array():
+    vae = zoo.VAE(input_shape=np.array([4, 4]), latent_dim=2, hidden_units=[8])
+    assert vae.input_shape_ == (4, 4)
+    assert all(type(d) is int for d in vae.input_shape_)
+    assert vae.get_config()["input_shape"] == [4, 4]
+
+
+def test_search_space_leaves_out_kl_weight_and_conv_does_not_tune_hidden_units():
+    import keras_tuner as kt
+
+    # val_loss = -log p(x | z) + beta KL: tuning beta on it would always pick the smallest.
+    assert "kl_weight" not in zoo.VAE.search_space
+    tuned = {}
+    for encoder in ("dense", "conv"):
+        hp = kt.HyperParameters()
+        zoo.VAE.hypermodel(input_shape=(8, 8), encoder=encoder).build(hp)
+        tuned[encoder] = set(hp.values)
+    assert {"hidden_units_width", "hidden_units_depth"} <= tuned["dense"]
+    assert tuned["conv"] == tuned["dense"] - {"hidden_units_width", "hidden_units_depth"}

@@ -429,6 +429,56 @@ def test_conditional_vae_round_trips(digits, tmp_path):
     z = np.zeros((3, 2), "float32")
     np.testing.assert_allclose(loaded.decode(z, 4).mean(), cvae.decode(z, 4).mean(),
                                rtol=1e-5, atol=1e-6)
+    samples = cvae.sample(4, 2, seed=3)
+    np.testing.assert_array_equal(cvae.sample(4, 2, seed=3), samples)
+    np.testing.assert_allclose(loaded.sample(4, 2, seed=3), samples, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(loaded.sample(4, 2, seed=3, mean=False),
+                                  cvae.sample(4, 2, seed=3, mean=False))
+    assert not np.allclose(cvae.sample(4, 2, seed=4), samples)
+
+
+@pytest.mark.parametrize("likelihood, num_bins, encoder", [
+    ("bernoulli", 256, "dense"), ("gaussian", 256, "conv"), ("logistic", 256, "dense"),
+    ("categorical", 17, "conv"),
+])
+def test_encoder_sees_integer_data_on_the_unit_interval(likelihood, num_bins, encoder):
+    # Integer decoders score x in 0..K-1; their encoder gets x / (K - 1). Others get x.
+    vae = zoo.VAE(input_shape=(8, 8), likelihood=likelihood, num_bins=num_bins,
+                  encoder=encoder, hidden_units=[8])
+    x = np.random.default_rng(0).integers(0, num_bins, size=(3, 8, 8)).astype("float32")
+    scale = num_bins - 1 if likelihood in ("logistic", "categorical") else 1
+    if likelihood == "bernoulli":
+        x = (x > num_bins // 2).astype("float32")
+    net = vae.encoder_network
+    expected = net(x / scale) if encoder == "conv" else net(x.reshape(3, 64) / scale)
+    np.testing.assert_allclose(vae.encode(x).mean(), expected[:, :2], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("kwargs", [{"likelihood": "categorical"},
+                                    {"likelihood": "logistic", "prior": "mixture"}])
+def test_dense_vae_trains_on_8_bit_images(digits, kwargs):
+    x = np.round(digits[0][:600] / 16 * 255).astype("uint8")
+    tf_keras.utils.set_random_seed(0)
+    vae = zoo.VAE(input_shape=(8, 8), hidden_units=[64], **kwargs)
+    loss = vae.fit(x, epochs=5, batch_size=50, verbose=0).history["loss"]
+    assert len(loss) == 5 and np.all(np.isfinite(loss)), loss
+    assert loss[-1] < loss[0] - 10.0, loss
+    # Below the uniform distribution over 256 values per pixel: 64 log 256 = 354.9 nats.
+    assert loss[-1] < 64 * np.log(256) - 50.0, loss
+
+
+@pytest.mark.parametrize("kwargs", [
+    {}, {"prior": "mixture", "num_components": 3, "likelihood": "categorical", "num_bins": 17},
+])
+def test_sample_with_a_seed_is_reproducible(kwargs, tmp_path):
+    vae = zoo.VAE(input_shape=(4, 4), latent_dim=2, hidden_units=[8], **kwargs)
+    vae.save(str(tmp_path / "v.keras"))
+    loaded = zoo.load(str(tmp_path / "v.keras"))
+    for mean in (True, False):
+        first = vae.sample(5, seed=1, mean=mean)
+        np.testing.assert_array_equal(vae.sample(5, seed=1, mean=mean), first)
+        np.testing.assert_allclose(loaded.sample(5, seed=1, mean=mean), first, rtol=1e-6)
+    assert not np.allclose(vae.sample(5, seed=2), vae.sample(5, seed=1))
 
 
 # ---------------------------------------------------------------------------- bad input

@@ -129,15 +129,14 @@ class ConditionalVAE(VAE):
     def sample(self, n, y, seed=None, mean=True):
         """``n`` draws of class ``y`` (an int, or ``n`` labels): ``z ~ p(z)``, ``x ~ p(x | z, y)``.
 
+        ``seed``: ``None``, or an int for reproducible draws (see ``VAE.sample``).
+
         Returns:
           ``np.ndarray`` of shape ``[n, *input_shape]`` (the mean of ``p(x | z, y)``
           unless ``mean=False``).
         """
         n = check_positive_int("n", n)
-        labels = self._labels("y", y, n)
-        z = self.prior_distribution().sample(n, seed=seed)
-        decoded = self.decode(as_numpy(z), labels)
-        return as_numpy(decoded.mean() if mean else decoded.sample(seed=seed))
+        return self._sample(n, self._context(self._labels("y", y, n)), seed, mean)
 
     def log_likelihood(self, x, y, num_samples=100, batch_size=64, seed=None):
         """Importance-sampling estimate of ``log p(x | y)`` per example (see ``VAE``)."""

@@ -18,7 +18,8 @@ logged as ``kl``. Every variant is a constructor argument:
 ``likelihood``       ``"bernoulli"`` (data in [0, 1]), ``"gaussian"`` (learned scale per
                      value, or fixed ``likelihood_scale``), ``"logistic"`` (discretized
                      logistic) or ``"categorical"`` (``num_bins``-way softmax) for
-                     integer data ``0 .. num_bins - 1``, e.g. 8-bit images.
+                     integer data ``0 .. num_bins - 1``, e.g. 8-bit images (the encoder
+                     sees them as ``x / (num_bins - 1)``, in [0, 1]).
 ``num_samples``      ``k``: 1 for the ELBO, more for the IWAE bound.
 ``kl_weight``        ``beta`` (anneal it with ``kerasprob.callbacks.KLAnnealing``).
 ===================  ===============================================================
@@ -31,6 +32,8 @@ TensorShape([3, 2])
 >>> vae.sample(4).shape
 (4, 8, 8)
 """
+
+import inspect
 
 import numpy as np
 import tensorflow as tf
@@ -49,7 +52,7 @@ from kerasprob.layers.networks import ConvDecoder, ConvEncoder, conv_architectur
 from kerasprob.layers.variational import EvidenceBound, GaussianPosterior
 from kerasprob.losses import log_mean_exp
 from kerasprob.precision import resolve_precision
-from kerasprob.tuning import Choice, Float, Int, Units
+from kerasprob.tuning import Float, Int, Units
 from kerasprob.validation import (
     check_array,
     check_choice,
@@ -93,7 +96,7 @@ class VAE(ZooModel):
       num_components: components of the mixture prior (16 in seed 004).
       num_samples: ``k`` importance samples per example in training (1: ELBO).
       likelihood_scale: ``None`` to learn the Gaussian scale of every value, or a
-        fixed positive scale.
+        fixed positive scale (``likelihood="gaussian"`` only).
       num_bins: values of the ``"logistic"`` and ``"categorical"`` likelihoods (256 for
         8-bit data; the categorical decoder outputs ``num_bins`` logits per value).
       posterior_flow: ``None`` or ``"iaf"``.
@@ -117,11 +120,12 @@ class VAE(ZooModel):
     """
 
     target_is_input = True
+    # No kl_weight: the loss (and val_loss) is -log p(x | z) + beta KL, which a smaller
+    # beta always lowers, so tuning beta on it would just pick the smallest one.
     search_space = {
         "latent_dim": Int(2, 32, sampling="log"),
         "hidden_units": Units(widths=(64, 128, 256, 512), depths=(1, 2)),
         "learning_rate": Float(1e-4, 1e-2, sampling="log"),
-        "kl_weight": Choice((0.5, 1.0)),
     }
 
     def __init__(
@@ -155,6 +159,12 @@ class VAE(ZooModel):
         self.prior = check_choice("prior", prior, PRIORS)
         self.num_components = check_positive_int("num_components", num_components)
         self.num_samples = check_positive_int("num_samples", num_samples)
+        if likelihood_scale is not None and self.likelihood != "gaussian":
+            raise ValueError(
+                "likelihood_scale is the fixed scale of likelihood='gaussian'; leave it None "
+                f"for likelihood={self.likelihood!r}. Received: "
+                f"likelihood_scale={likelihood_scale!r}"
+            )
         self.likelihood_scale = (
             None if likelihood_scale is None
             else check_positive_float("likelihood_scale", likelihood_scale)
@@ -226,6 +236,18 @@ class VAE(ZooModel):
             layers.append(InverseAutoregressive(hidden_units=(32, 32), name=f"flow_iaf_{i}"))
         return layers
 
+    @classmethod
+    def hypermodel(cls, **fixed):
+        """A keras-tuner ``HyperModel`` over ``search_space`` (``fixed`` arguments not tuned).
+
+        With ``encoder="conv"`` fixed, ``hidden_units`` (unused by the conv networks) is not
+        tuned either: it is held at its default.
+        """
+        if fixed.get("encoder") == "conv":
+            default = inspect.signature(VAE.__init__).parameters["hidden_units"].default
+            fixed = {"hidden_units": default, **fixed}
+        return super().hypermodel(**fixed)
+
     @property
     def input_shape(self):
         return self.input_shape_
@@ -273,8 +295,19 @@ class VAE(ZooModel):
         """``(x, context)``: the data and its conditioning vector (``None`` here)."""
         return inputs, None
 
+    def _encoder_input(self, x):
+        """``x / (num_bins - 1)`` in [0, 1] for integer likelihoods, else ``x`` unchanged.
+
+        The logistic and categorical decoders score the integers ``0 .. num_bins - 1``;
+        the encoder gets them on the [0, 1] scale (raw 0..255 inputs saturate it).
+        """
+        if self.likelihood in _INTEGER_LIKELIHOODS:
+            return x / (self.num_bins - 1)
+        return x
+
     def _posterior_params(self, x, context=None, training=None):
-        """The encoder output, ``[batch, params_size]``."""
+        """The encoder output, ``[batch, params_size]``, for data ``x`` on its own scale."""
+        x = self._encoder_input(x)
         if self.encoder == "conv":
             return self.encoder_network(x if context is None else [x, context],
                                         training=training)
@@ -349,13 +382,31 @@ class VAE(ZooModel):
     def sample(self, n, seed=None, mean=True):
         """``n`` draws from the model: ``z ~ p(z)``, then the mean of ``p(x | z)`` (or a draw).
 
+        Args:
+          n: number of draws.
+          seed: ``None``, or an int for reproducible draws (same numbers from a
+            reloaded model).
+          mean: if False, ``x ~ p(x | z)`` instead of its mean.
+
         Returns:
           ``np.ndarray`` of shape ``[n, *input_shape]``.
         """
+        return self._sample(n, None, seed, mean)
+
+    def _sample(self, n, context, seed, mean):
+        """``z ~ p(z)`` ``[n, d]``, then the mean of (or a draw from) ``p(x | z, context)``.
+
+        An int ``seed`` makes both draws stateless: ``z`` from the seed ``[seed, 0]``,
+        ``x`` from ``[seed, 1]``.
+        """
         n = check_positive_int("n", n)
-        z = self.prior_distribution().sample(n, seed=seed)
-        decoded = self.decode(as_numpy(z))
-        return as_numpy(decoded.mean() if mean else decoded.sample(seed=seed))
+        prior_seed = draw_seed = None
+        if seed is not None:
+            seed = check_int_at_least("seed", seed, 0)
+            prior_seed, draw_seed = tf.constant([seed, 0]), tf.constant([seed, 1])
+        z = self.prior_distribution().sample(n, seed=prior_seed)  # [n, d]
+        decoded = self.likelihood_layer(self._decoder_params(z, context))
+        return as_numpy(decoded.mean() if mean else decoded.sample(seed=draw_seed))
 
     def _log_likelihood(self, x, context, num_samples, batch_size, seed):
         num_samples = check_positive_int("num_samples", num_samples)
