@@ -145,8 +145,13 @@ def test_save_load_equal_log_prob(case_id, tmp_path):
     path = str(tmp_path / "flow.keras")
     if case.model is not None:
         before = case.model.log_prob(x, c)
+        c0 = None if c is None else c[0]
+        draws = case.model.sample(4, c0, seed=5)
+        np.testing.assert_array_equal(case.model.sample(4, c0, seed=5), draws)
         case.model.save(path)
-        after = zoo.load(path).log_prob(x, c)
+        loaded = zoo.load(path)
+        after = loaded.log_prob(x, c)
+        np.testing.assert_allclose(loaded.sample(4, c0, seed=5), draws, rtol=1e-5, atol=1e-5)
     else:
         x_in = tf_keras.Input((2,))
         inputs = [x_in, tf_keras.Input((case.context_dim,))] if case.context_dim else x_in

@@ -68,6 +68,33 @@ def test_conditional_flow_recovers_a_known_conditional():
         np.testing.assert_allclose(draws.mean(0), [value, 0.5 * value**2], atol=0.1)
 
 
+def test_one_dimensional_conditional_maf_uses_its_context():
+    """x | c ~ N(c, 0.1^2): with d = 1 the context is all a MADE has to condition on (it
+    reaches feature 0 through the degree-0 hidden units); samples have the conditional mean."""
+    rng = np.random.default_rng(0)
+    c = rng.uniform(-3, 3, (2000, 1)).astype("float32")
+    x = (c + 0.1 * rng.normal(size=(2000, 1))).astype("float32")
+    flow = zoo.MAF(event_dim=1, context_dim=1, num_layers=2, hidden_units=[32],
+                   learning_rate=5e-3)
+    flow.fit(x, c, epochs=8, batch_size=100, verbose=0)
+    for value in (-2.0, 2.5):
+        draws = flow.sample(2000, c=[value], seed=0)
+        np.testing.assert_allclose(draws.mean(), value, atol=0.3)
+
+
+def test_conditional_iaf_trains_under_xla():
+    """The default jit_compile=True with a context and a partial last batch (dynamic batch
+    size), once an XLA compile error in the gradient of IAF's density loop."""
+    rng = np.random.default_rng(0)
+    c = rng.normal(size=(500, 1)).astype("float32")
+    x = (np.concatenate([c, -c], 1) + 0.3 * rng.normal(size=(500, 2))).astype("float32")
+    flow = zoo.IAF(event_dim=2, context_dim=1, num_layers=2, hidden_units=[16],
+                   learning_rate=5e-3)
+    assert flow.jit_compile
+    losses = flow.fit(x, c, epochs=3, batch_size=64, verbose=0).history["loss"]  # 500 = 7*64 + 52
+    assert np.all(np.isfinite(losses)) and losses[-1] < losses[0], losses
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["IAF", "NeuralSplineFlow"])
 def test_slow_fit_recovers_a_gaussian(name):

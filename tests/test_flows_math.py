@@ -102,17 +102,108 @@ def test_zero_parameters_start_at_identity():
         np.testing.assert_allclose(log_det, 0.0, atol=1e-5, err_msg=layer.name)
 
 
-def test_made_masks_are_autoregressive():
-    d, params = 5, 3
-    masks = F.made_masks(d, [16, 16], params, context_dim=2)
+@pytest.mark.parametrize("d, context_dim", [(1, 1), (2, 1), (3, 2), (5, 2), (5, 0)])
+def test_made_masks_are_autoregressive(d, context_dim):
+    """Output ``i`` reaches exactly the inputs ``< i``, and every output reaches the context."""
+    params = 3
+    masks = F.made_masks(d, [16, 16], params, context_dim=context_dim)
     reach = masks[0]
     for m in masks[1:]:
         reach = (reach @ m) > 0
-    reach = reach.reshape(d + 2, params, d).transpose(0, 2, 1)  # [input, feature, param]
+    reach = reach.reshape(d + context_dim, params, d).transpose(0, 2, 1)  # [input, feature, param]
     for i in range(d):
         for j in range(d):
-            assert reach[i, j].any() == (i < j), (i, j)
-    assert reach[d:, 1:].all()  # the context reaches every output but the first feature's
+            assert reach[i, j].all() == reach[i, j].any() == (i < j), (i, j)
+    assert reach[d:].all()  # the context reaches every output, feature 0's included
+
+
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_made_outputs_depend_on_earlier_features_and_the_context(d):
+    """At random weights, ``d out_(p, i) / d x_k`` is zero for ``k >= i`` and nonzero for
+    ``k < i``, and every output column has a nonzero gradient with respect to the context."""
+    context_dim, params = 2, 2
+    made = F.MADE(params, [16, 16], activation="tanh", context_dim=context_dim)
+    made.build((None, d + context_dim))
+    rng = np.random.default_rng(d)
+    for w in made.weights:
+        w.assign(0.5 * rng.normal(size=w.shape).astype("float32"))
+    inputs = tf.constant(rng.normal(size=(8, d + context_dim)).astype("float32"))
+    with tf.GradientTape() as tape:
+        tape.watch(inputs)
+        out = made(inputs)  # [8, p, d]
+    jacobian = np.abs(tape.batch_jacobian(out, inputs)).sum(0)  # [p, d, d + context_dim]
+    for i in range(d):
+        for k in range(d):
+            if k >= i:
+                assert np.all(jacobian[:, i, k] == 0), (i, k)
+            else:
+                assert np.all(jacobian[:, i, k] > 0), (i, k)
+    assert np.all(jacobian[:, :, d:] > 0)
+
+
+def test_iaf_context_gradients_compile_with_xla():
+    """IAF's density direction loops ``d`` times over its MADE; with a context (which needs a
+    gradient when an encoder computes it), the gradient of that loop compiles with XLA for a
+    dynamic batch size and equals the eager one."""
+    flow = F.Flow([F.InverseAutoregressive([8])])
+    flow.build([tf.TensorShape([None, 2]), tf.TensorShape([None, 1])])
+    rng = np.random.default_rng(0)
+    for w in flow.trainable_weights:
+        w.assign(w + 0.3 * rng.normal(size=w.shape).astype("float32"))
+    x = rng.normal(size=(7, 2)).astype("float32")
+    c = rng.normal(size=(7, 1)).astype("float32")
+
+    def gradients(x, c):
+        with tf.GradientTape() as tape:
+            tape.watch(c)
+            loss = -tf.reduce_mean(flow.log_prob(x, c))
+        return tape.gradient(loss, [c, *flow.trainable_weights])
+
+    xla = tf.function(gradients, jit_compile=True, input_signature=[
+        tf.TensorSpec([None, 2], tf.float32), tf.TensorSpec([None, 1], tf.float32)])
+    for ours, eager in zip(xla(x, c), gradients(tf.constant(x), tf.constant(c))):
+        assert np.all(np.isfinite(ours))
+        np.testing.assert_allclose(ours, eager, rtol=1e-4, atol=1e-5)
+
+
+def test_sample_with_a_seed_is_reproducible():
+    """An int seed ``s`` draws the base noise statelessly (keyed ``[s, 0]``): equal seeds give
+    equal samples in eager mode, where an op-level seed would advance from call to call."""
+    flow = F.Flow([F.Shift([1.0, -2.0])], event_dim=2)
+    expected = tf.random.stateless_normal([3, 2], seed=[42, 0]) + np.array([1.0, -2.0], "float32")
+    np.testing.assert_allclose(flow.sample(3, seed=42), expected, atol=1e-6)
+    np.testing.assert_allclose(flow.sample(3, seed=42), expected, atol=1e-6)
+    np.testing.assert_allclose(flow.sample(3, seed=tf.constant([42, 0])), expected, atol=1e-6)
+    assert not np.allclose(flow.sample(3, seed=43), expected)
+    with pytest.raises(ValueError, match=r"seed.*Received: seed with dtype float32 and shape"):
+        flow.sample(3, seed=np.array([1.0, 2.0], "float32"))
+
+
+def test_built_flow_rejects_another_event_size():
+    flow = F.Flow([F.AffineCoupling([8])], event_dim=2)
+    flow.sample(2)
+    x3 = np.zeros((1, 3), "float32")
+    for method in (flow.log_prob, flow.normalize, flow.initialize):
+        with pytest.raises(ValueError, match=r"x must have 2 features.*Received: x with shape "
+                                             r"\(1, 3\)"):
+            method(x3)
+    with pytest.raises(ValueError, match=r"built for events of size 2.*\(1, 3\)"):
+        flow.bijector_layers[0].forward(x3)
+    assert flow.log_prob(np.zeros((1, 2), "float32")).shape == (1,)
+
+
+def test_coupling_conditioner_hidden_kernels_start_like_made():
+    """Hidden kernels start in ``U(+-1 / sqrt(fan_in))`` (as MADE's), not Glorot's
+    ``U(+-sqrt(6 / (fan_in + fan_out)))``: ``max |w|`` just under the limit, variance
+    ``limit^2 / 3``."""
+    layer = F.AffineCoupling([64, 64, 64], mask="alternating")
+    layer.forward(np.zeros((1, 6), "float32"), np.zeros((1, 2), "float32"))  # fan_in 3 + 2
+    kernels = [dense.kernel.numpy() for dense in layer.conditioner.hidden]
+    for kernel in kernels:
+        limit = 1 / np.sqrt(kernel.shape[0])
+        assert 0.95 * limit < np.abs(kernel).max() <= limit, (kernel.shape, limit)
+        np.testing.assert_allclose(kernel.var(), limit**2 / 3, rtol=0.2)
+    assert not np.allclose(kernels[1], kernels[2])  # not one shared initializer's values
 
 
 def test_flow_log_prob_matches_tfp_transformed_distribution():
@@ -206,6 +297,13 @@ def test_bad_constructor_arguments():
         F.Flow([F.Tanh(), "tanh"])
     with pytest.raises(ValueError, match="mask"):
         F.AffineCoupling(mask=[0, 2])
+    with pytest.raises(ValueError, match=r"only 0 and 1. Received: mask=\[0.5, 0\]"):
+        F.AffineCoupling(mask=[0.5, 0])  # int() would have made it [0, 0]
+    # A layer's list attribute (a ListWrapper) shows as a plain list.
+    with pytest.raises(ValueError, match=r"Received: mask=\[1, 1, 1\], flip=False"):
+        F.AffineCoupling([4], mask=[1, 1, 1]).forward(np.zeros((2, 3), "float32"))
+    with pytest.raises(ValueError, match=r"Received: shift=\[0.0, 1.0, 2.0\]$"):
+        F.Shift([0.0, 1.0, 2.0]).forward(np.zeros((2, 2), "float32"))
     with pytest.raises(ValueError, match="event_dim"):
         zoo.MAF(event_dim=0)
 
@@ -219,12 +317,28 @@ def test_context_errors():
         flow.fit(x, epochs=1, verbose=0)
     with pytest.raises(ValueError, match="same number of examples"):
         flow.log_prob(x, np.zeros((19, 2)))
+    with pytest.raises(ValueError, match=r"validation_x and validation_c.*20 and 10"):
+        flow.fit(x, np.zeros((20, 2)), validation_data=(x, np.zeros((10, 2))), verbose=0)
     with pytest.raises(ValueError, match="context_dim=0"):
         zoo.MAF(event_dim=2, num_layers=1, hidden_units=[4]).log_prob(x, np.zeros((20, 2)))
+    with pytest.raises(ValueError, match=r"context_dim=0.*Received: c with shape \(1,\)$"):
+        zoo.MAF(event_dim=2, num_layers=1, hidden_units=[4]).sample(3, c=[0.0])
     layer = F.Flow([F.AffineCoupling([4])])
     layer.log_prob(x, np.zeros((20, 2), "float32"))
     with pytest.raises(ValueError, match=r"context must have 2 features.*\(20, 5\)"):
         layer.log_prob(x, np.zeros((20, 5), "float32"))
+
+
+def test_log_prob_with_one_context_row():
+    """One context (``[context_dim]`` or ``[1, context_dim]``) serves every row of ``x``."""
+    x = RNG.normal(size=(20, 2)).astype("float32")
+    flow = zoo.MAF(event_dim=2, context_dim=2, num_layers=1, hidden_units=[4])
+    for w in flow.trainable_weights:
+        w.assign(w + 0.3)
+    repeated = np.tile([[0.5, -1.0]], (20, 1)).astype("float32")
+    for c in ([0.5, -1.0], [[0.5, -1.0]]):
+        np.testing.assert_allclose(flow.log_prob(x, c), flow.log_prob(x, repeated), rtol=1e-6)
+        np.testing.assert_allclose(flow.normalize(x, c), flow.normalize(x, repeated), rtol=1e-6)
 
 
 def test_nan_data_rejected_before_training():

@@ -128,7 +128,7 @@ class FlowModel(ZooModel):
     def _check_x(self, x, name="x"):
         return check_array(name, x, feature_shape=(self.event_dim,))
 
-    def _check_c(self, c, n=None, name="c"):
+    def _check_c(self, c, n=None, name="c", x_name="x"):
         if not self.context_dim:
             if c is not None:
                 raise ValueError(
@@ -144,7 +144,8 @@ class FlowModel(ZooModel):
         c = check_array(name, c, feature_shape=(self.context_dim,))
         if n is not None and len(c) != n:
             raise ValueError(
-                f"x and {name} must have the same number of examples. Received: {n} and {len(c)}"
+                f"{x_name} and {name} must have the same number of examples. Received: {n} and "
+                f"{len(c)}"
             )
         return c
 
@@ -152,7 +153,7 @@ class FlowModel(ZooModel):
         if isinstance(x, (list, tuple)) and c is None and len(x) == 2 and self.context_dim:
             x, c = x  # already packed as [x, c] (Keras' validation pass)
         x = self._check_x(x, prefix + "x")
-        c = self._check_c(c, len(x), prefix + "c")
+        c = self._check_c(c, len(x), prefix + "c", prefix + "x")
         return x if c is None else [x, c]
 
     def validate_data(self, x, y=None, prefix=""):
@@ -199,11 +200,29 @@ class FlowModel(ZooModel):
         """``log p(x | c)`` as a numpy array ``[n]`` (batched by ``tf_keras.Model.predict``)."""
         return super().predict(self._inputs(x, c), **kwargs)
 
+    def _one_row(self, c):
+        """``(c, single)``: one context ``[context_dim]`` as a batch of one ``[1, context_dim]``."""
+        if c is not None and self.context_dim and np.shape(c) == (self.context_dim,):
+            return np.asarray(c)[None, :], True
+        return c, False
+
+    def _density_inputs(self, x, c):
+        """``(x, c)`` checked; one context row (``[context_dim]`` or ``[1, context_dim]``) is
+        repeated for every row of ``x``."""
+        c = self._one_row(c)[0]
+        if self.context_dim and np.ndim(c) == 2 and len(c) == 1 and np.ndim(x) == 2:
+            c = np.repeat(c, len(x), axis=0)
+        inputs = self._inputs(x, c)
+        return inputs if isinstance(inputs, list) else (inputs, None)
+
     # ---------------------------------------------------------------- density
     def log_prob(self, x, c=None):
-        """``log p(x | c)``: ``[n, d] -> [n]`` numpy array (nats)."""
-        inputs = self._inputs(x, c)
-        x, c = (inputs if isinstance(inputs, list) else (inputs, None))
+        """``log p(x | c)``: ``[n, d] -> [n]`` numpy array (nats).
+
+        ``c``: ``[n, context_dim]``, or one context (``[context_dim]`` or ``[1, context_dim]``)
+        for every row of ``x``.
+        """
+        x, c = self._density_inputs(x, c)
         return as_numpy(self._log_prob_fn(x, c))
 
     @tf.function(reduce_retracing=True, autograph=False)
@@ -211,9 +230,11 @@ class FlowModel(ZooModel):
         return self.flow.log_prob(x, c)
 
     def normalize(self, x, c=None):
-        """``z = f^{-1}(x)``: data to the standard normal base, ``[n, d] -> [n, d]``."""
-        inputs = self._inputs(x, c)
-        x, c = (inputs if isinstance(inputs, list) else (inputs, None))
+        """``z = f^{-1}(x)``: data to the standard normal base, ``[n, d] -> [n, d]``.
+
+        ``c`` as in :meth:`log_prob`.
+        """
+        x, c = self._density_inputs(x, c)
         return as_numpy(self.flow.normalize(x, c))
 
     def sample(self, n, c=None, seed=None):
@@ -223,15 +244,14 @@ class FlowModel(ZooModel):
           n: number of draws.
           c: for conditional flows, one context ``[context_dim]`` (returns
             ``[n, d]``) or a batch ``[m, context_dim]`` (returns ``[n, m, d]``).
-          seed: integer seed.
+          seed: integer seed (or a stateless seed, an integer tensor ``[2]``): equal seeds
+            give equal draws, also after ``save``/``load``.
 
         Returns:
           numpy array ``[n, d]`` (or ``[n, m, d]``).
         """
         n = check_positive_int("n", n)
-        single = False
-        if c is not None and np.ndim(c) == 1:
-            c, single = np.asarray(c)[None, :], True
+        c, single = self._one_row(c)
         c = self._check_c(c)
         out = as_numpy(self.flow.sample(n, c, seed=seed))
         return out[:, 0] if single else out

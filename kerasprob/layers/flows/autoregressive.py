@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 import tf_keras
 
-from kerasprob.layers.flows.base import BijectorLayer, broadcast_context
+from kerasprob.layers.flows.base import BijectorLayer
 from kerasprob.layers.flows.transformers import check_transformer, params_per_feature, transform
 from kerasprob.serialization import register
 from kerasprob.validation import check_positive_int, check_units
@@ -25,12 +25,18 @@ from kerasprob.validation import check_positive_int, check_units
 def made_masks(event_dim, hidden_units, params, context_dim=0):
     """Connectivity masks of a MADE network, as float32 numpy arrays.
 
-    Inputs have degrees ``1..d`` (context features degree 0), hidden unit
-    ``k`` of a layer has degree ``k mod (d - 1) + 1``, and output ``(j, i)``
-    (parameter ``j`` of feature ``i``; column ``j * d + i``) has degree
-    ``i + 1``. A hidden unit sees inputs of degree ``<=`` its own; an output
-    sees hidden units of strictly smaller degree, so output ``i`` depends on
-    inputs ``< i`` (and the context) only.
+    Inputs have degrees ``1..d`` (context features degree 0) and output
+    ``(j, i)`` (parameter ``j`` of feature ``i``; column ``j * d + i``) has
+    degree ``i + 1``. A hidden unit sees inputs of degree ``<=`` its own; an
+    output sees hidden units of strictly smaller degree, so output ``i``
+    depends on inputs ``< i`` (and the context) only. Hidden unit ``k`` of a
+    layer has degree::
+
+        k mod d            with a context (context_dim > 0): 0..d-1
+        k mod (d - 1) + 1  without: 1..d-1
+
+    Degree-0 units see the context only; they are what carries it to feature
+    0, whose outputs (degree 1) see no unit of degree ``>= 1``.
 
     Returns:
       A list of masks ``[in, out]``, one per dense layer (hidden layers, then output).
@@ -43,7 +49,10 @@ def made_masks(event_dim, hidden_units, params, context_dim=0):
     in_degrees = np.concatenate([np.arange(1, d + 1), np.zeros(context_dim, int)])
     masks, previous = [], in_degrees
     for units in hidden_units:
-        degrees = np.arange(units) % max(1, d - 1) + 1
+        if context_dim:
+            degrees = np.arange(units) % d
+        else:
+            degrees = np.arange(units) % max(1, d - 1) + 1
         masks.append((degrees[None, :] >= previous[:, None]).astype(np.float32))
         previous = degrees
     out_degrees = np.tile(np.arange(1, d + 1), params)  # parameter-major: column j * d + i
@@ -197,7 +206,10 @@ class MaskedAutoregressive(BijectorLayer):
         self.made.build((None, event_dim + context_dim))
 
     def _params(self, u, context):
-        h = u if context is None else tf.concat([u, broadcast_context(context, u)], axis=-1)
+        # ``context`` arrives broadcast to ``u``'s leading shape (``BijectorLayer._context``).
+        # Broadcasting it here again would put a dynamic-shape ``tf.broadcast_to`` inside
+        # ``_iterate``'s while loop, whose gradient XLA cannot compile.
+        h = u if context is None else tf.concat([u, context], axis=-1)
         return self.made(h)  # [batch..., p, d]
 
     def _g(self, u, params, inverse):

@@ -92,9 +92,15 @@ class BijectorLayer(tf_keras.layers.Layer):
         """Create the weights for events of size ``event_dim`` and a context of ``context_dim``."""
 
     def _ensure_built(self, x, context):
+        """Build for ``x`` if needed; once built, check its event size (static, last axis)."""
         if not self.built:
             shape = x.shape if context is None else [x.shape, context.shape]
             self.build(shape)
+        elif x.shape[-1] is not None and x.shape[-1] != self.event_dim:
+            raise ValueError(
+                f"{self.name} was built for events of size {self.event_dim} (last axis). "
+                f"Received: input with shape {tuple(x.shape)}"
+            )
 
     # ------------------------------------------------------------------ math
     def _forward(self, x, context, training):

