@@ -6,7 +6,7 @@ same network (3 strided convs + batch norm -> MultivariateNormalTriL posterior, 
 dense + upsampling convs -> IndependentBernoulli decoder). Anchor: ``anchors_tf.tfpl_vae``
 (``tfp.layers`` on tf-keras, as the seed wrote it). Ours: ``zoo.VAE(input_shape=(36, 36, 3),
 encoder="conv", posterior="tril")``, fitted on the same arrays, with its default
-``precision="auto"`` (bfloat16 convolutions on a CPU with AVX512-BF16/AMX, as here;
+``precision="auto"`` (bfloat16 convolutions on a CPU with AMX-BF16, float32 elsewhere;
 ``--float32`` adds a float32 run).
 
 Reported: seconds per epoch (median, validation included, first epoch skipped), the

@@ -277,7 +277,7 @@ def test_fixed_scale_normal_log_prob():
 
 # --------------------------------------------------------------------------- precision
 @pytest.mark.parametrize("flags, expected", [
-    ("fpu avx2 avx512f avx512_bf16 fma", True),
+    ("fpu avx2 avx512f avx512_bf16 fma", False),  # slower than float32 without AMX
     ("fpu avx2 amx_tile amx_bf16", True),
     ("fpu avx2 avx512f avx512_vnni", False),
 ])

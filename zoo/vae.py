@@ -104,7 +104,8 @@ class VAE(ZooModel):
       precision: ``"auto"``, ``"float32"`` or ``"mixed_bfloat16"``: with the latter the
         convolutional networks compute in bfloat16 (float32 weights; posterior,
         likelihood and bound in float32), about 0.6x the time per step of float32 on
-        CPUs with AVX512-BF16 or AMX, at the same ELBO (seed-001 benchmark).
+        CPUs with AMX, at the same ELBO (seed-001 benchmark); slower than float32
+        without AMX.
         ``"auto"`` chooses it on such CPUs when no GPU is visible, float32
         elsewhere (:func:`kerasprob.precision.resolve_precision`). Ignored by
         dense networks.
