@@ -173,3 +173,19 @@ def test_every_bijector_layer_has_a_case():
     assert exported <= covered, f"no contract case for {exported - covered}"
     assert set(LAYER_CLASSES) <= covered
     assert set(ZOO_FLOWS) <= set(zoo.list())
+
+
+def test_conditional_flow_reads_a_dataset_of_x_c_pairs():
+    """A ``tf.data.Dataset`` of ``(x, c)`` pairs feeds the context (Keras would read the pair
+    as ``(x, y)``): it evaluates to the loss of the arrays, and trains."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 2)).astype("float32")
+    c = rng.normal(size=(64, 1)).astype("float32")
+    flow = zoo.MAF(event_dim=2, context_dim=1, num_layers=1, hidden_units=[8])
+    for w in flow.trainable_weights:
+        w.assign(w + 0.2)
+    pairs = tf.data.Dataset.from_tensor_slices((x, c)).batch(16)
+    expected = -np.mean(flow.log_prob(x, c))
+    np.testing.assert_allclose(flow.evaluate(pairs, verbose=0), expected, rtol=1e-5)
+    history = flow.fit(pairs, epochs=2, verbose=0).history
+    assert np.all(np.isfinite(history["loss"]))

@@ -120,6 +120,8 @@ class FlowModel(ZooModel):
 
     def _with_target(self, data):
         x, y, sample_weight = tf_keras.utils.unpack_x_y_sample_weight(data)
+        if self.context_dim and y is not None and not isinstance(x, (list, tuple)):
+            x, y = [x, y], None  # a tf.data.Dataset of (x, c) pairs: c is the context
         if y is None:
             y = x[0] if isinstance(x, (list, tuple)) else x
         return tf_keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
@@ -177,7 +179,9 @@ class FlowModel(ZooModel):
         """Maximum likelihood on ``x`` ``[n, d]`` (given contexts ``c`` ``[n, context_dim]``).
 
         Keyword arguments go to ``tf_keras.Model.fit`` (``epochs``,
-        ``batch_size``, ``validation_data=x_val`` or ``(x_val, c_val)``, ...).
+        ``batch_size``, ``validation_data=x_val`` or ``(x_val, c_val)``, ...). ``x`` may
+        also be a ``tf.data.Dataset`` of batches of ``x`` (of ``(x, c)`` pairs for a
+        conditional flow); such data is not checked.
         """
         if isinstance(x, tf.data.Dataset):
             return super().fit(x, **kwargs)
