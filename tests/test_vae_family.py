@@ -146,7 +146,7 @@ def _function_gradients(fn, x, kernel, dtype):
 
 @pytest.mark.parametrize("which", ["upsample", "few_channel"])
 def test_custom_gradients_in_bfloat16_are_as_accurate_as_autodiff(which):
-    """In bfloat16 (the default on CPUs with native bf16) the custom gradients err from the
+    """In bfloat16 (the default on CPUs with AMX) the custom gradients err from the
     float32 gradients no more than TensorFlow's own bfloat16 gradients of the same layer."""
     if which == "upsample":
         x = tf.random.stateless_normal((4, 6, 6, 16), seed=(1, 1))
