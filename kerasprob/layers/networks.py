@@ -174,12 +174,13 @@ def upsample_conv2d(x, kernel, factor, bias=None):
         return y if bias is None else tf.nn.bias_add(y, tf.cast(bias, x.dtype))
     taps = _gradient_taps(factor, k)
     before = (k - 1) // 2
+    pooled = x.dtype == tf.bfloat16  # else float32: oneDNN's own kernel gradient (see above)
 
     def gradient(x, upsampled, kernel, dy):  # dy: [batch, s h, s w, c_out]
         c_in, c_out = kernel.shape[2], kernel.shape[3]
         m = tf.constant(taps, kernel.dtype)
         g = tf.einsum("ua,abio,vb->uvoi", m, kernel, m)  # [s + k - 1, s + k - 1, c_out, c_in]
-        if x.dtype != tf.bfloat16:  # float32: oneDNN's own kernel gradient (see above)
+        if not pooled:
             dx = tf.nn.conv2d(dy, g, factor, _output_gradient_padding(k))  # [batch, h, w, c_in]
             dk = tf.compat.v1.nn.conv2d_backprop_filter(
                 upsampled, kernel.shape, dy, [1, 1, 1, 1], "SAME")
@@ -210,7 +211,8 @@ def upsample_conv2d(x, kernel, factor, bias=None):
         y = tf.nn.conv2d(upsampled, kernel, 1, "SAME")
         if bias is not None:
             y = tf.nn.bias_add(y, args[2])
-        return y, lambda dy: gradient(x, upsampled, kernel, dy)
+        kept = None if pooled else upsampled  # only float32's kernel gradient reads it
+        return y, lambda dy: gradient(x, kept, kernel, dy)
 
     args = (x, kernel) if bias is None else (x, kernel, tf.cast(bias, x.dtype))
     return forward(*args)
