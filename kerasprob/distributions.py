@@ -23,6 +23,7 @@ TensorShape([5])
 """
 
 import math
+import numbers
 
 import numpy as np
 import tensorflow as tf
@@ -66,6 +67,26 @@ def standard_normal_log_prob(eps):
     """``log N(eps; 0, I) = -1/2 |eps|^2 - d/2 log(2 pi)``: ``[batch..., d] -> [batch...]``."""
     d = tf.cast(tf.shape(eps)[-1], eps.dtype)
     return -0.5 * tf.reduce_sum(tf.square(eps), axis=-1) - 0.5 * d * math.log(2.0 * math.pi)
+
+
+def stateless_seed(seed, stream=0):
+    """A stateless random seed, an int32 tensor ``[2]`` (as TFP's): ``[seed, stream]`` for an int
+    ``seed`` (``stream`` keeps the draws of one seed apart); an integer tensor ``[2]``
+    passes as it is. Stateless draws repeat for equal seeds, where an op-level seed would
+    not (in eager mode its stream advances from call to call).
+
+    Raises:
+      ValueError: ``seed`` is neither an int nor an integer tensor of shape ``[2]``.
+    """
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+        return tf.constant([int(seed), int(stream)], tf.int32)
+    seed = tf.convert_to_tensor(seed)
+    if not seed.dtype.is_integer or seed.shape != (2,):
+        raise ValueError(
+            "seed must be None, an int or an integer tensor of shape [2]. Received: seed with "
+            f"dtype {seed.dtype.name} and shape {tuple(seed.shape)}"
+        )
+    return tf.cast(seed, tf.int32)
 
 
 def unflatten(params, event_shape):

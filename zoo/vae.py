@@ -46,6 +46,7 @@ from kerasprob.distributions import (
     IndependentNormal,
     IndependentNormalFixedScale,
     PixelCategorical,
+    stateless_seed,
 )
 from kerasprob.layers import MLP, MixtureNormalPrior
 from kerasprob.layers.networks import ConvDecoder, ConvEncoder, conv_architecture
@@ -404,7 +405,7 @@ class VAE(ZooModel):
         prior_seed = draw_seed = None
         if seed is not None:
             seed = check_int_at_least("seed", seed, 0)
-            prior_seed, draw_seed = tf.constant([seed, 0]), tf.constant([seed, 1])
+            prior_seed, draw_seed = stateless_seed(seed, 0), stateless_seed(seed, 1)
         z = self.prior_distribution().sample(n, seed=prior_seed)  # [n, d]
         decoded = self.likelihood_layer(self._decoder_params(z, context))
         return as_numpy(decoded.mean() if mean else decoded.sample(seed=draw_seed))
@@ -422,7 +423,7 @@ class VAE(ZooModel):
             parts, done = [], 0
             while done < num_samples:
                 k = min(chunk, num_samples - done)
-                draw_seed = None if seed is None else tf.constant([seed, start * 7919 + done])
+                draw_seed = None if seed is None else stateless_seed(seed, start * 7919 + done)
                 parts.append(self._log_weights_function(k)(xb, cb, draw_seed))
                 done += k
             out.append(log_mean_exp(tf.concat(parts, axis=1), axis=1).numpy())

@@ -20,12 +20,11 @@ TensorShape([5])
 TensorShape([3, 2])
 """
 
-import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras
 
-from kerasprob.distributions import standard_normal_log_prob
+from kerasprob.distributions import standard_normal_log_prob, stateless_seed
 from kerasprob.layers.flows.base import BijectorLayer, _shape_list
 from kerasprob.serialization import deserialize, register, serialize
 from kerasprob.validation import check_choice, check_positive_int
@@ -38,20 +37,12 @@ def _standard_normal(shape, seed=None):
     """``N(0, 1)`` draws of ``shape``; reproducible for a given ``seed``.
 
     ``seed``: None (stateful ``tf.random.normal``), an int ``s`` (stateless draws keyed by
-    ``[s, 0]``) or a stateless seed, an integer tensor of shape ``[2]`` (as TFP's samplers).
-    An op-level seed would not do: in eager mode its stream advances from call to call.
+    ``[s, 0]``) or a stateless seed, an integer tensor of shape ``[2]`` (as TFP's samplers);
+    see :func:`kerasprob.distributions.stateless_seed`.
     """
     if seed is None:
         return tf.random.normal(shape)
-    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-        seed = [int(seed), 0]
-    seed = tf.convert_to_tensor(seed)
-    if not seed.dtype.is_integer or seed.shape != (2,):
-        raise ValueError(
-            "seed must be None, an int or an integer tensor of shape [2]. Received: seed with "
-            f"dtype {seed.dtype.name} and shape {tuple(seed.shape)}"
-        )
-    return tf.random.stateless_normal(shape, seed=tf.cast(seed, tf.int64))
+    return tf.random.stateless_normal(shape, seed=stateless_seed(seed))
 
 
 class FlowDistribution(tfd.Distribution):
