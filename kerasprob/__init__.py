@@ -11,11 +11,12 @@ from kerasprob import (
     divergences,
     layers,
     losses,
+    optimizers,
     precision,
     validation,
 )
 
 __version__ = "0.1.0"
 
-__all__ = ["callbacks", "distributions", "divergences", "layers", "losses", "precision",
-           "validation"]
+__all__ = ["callbacks", "distributions", "divergences", "layers", "losses", "optimizers",
+           "precision", "validation"]

@@ -26,6 +26,7 @@ import tf_keras
 from kerasprob.callbacks import TerminateOnNaN
 from kerasprob.layers.kl import as_distribution
 from kerasprob.losses import NegativeLogLikelihood
+from kerasprob.optimizers import Adam
 from kerasprob.tuning import Float, ModelHyperModel
 from kerasprob.validation import check_array, check_positive_float
 
@@ -89,9 +90,10 @@ class ZooModel(tf_keras.Model):
         self.compile()
 
     def compile(self, optimizer=None, loss=None, **kwargs):
-        """``Adam(learning_rate)`` and the negative log-likelihood, unless given; builds the
+        """``Adam(learning_rate)`` (:class:`kerasprob.optimizers.Adam`, tf-keras's Adam with
+        a fused update) and the negative log-likelihood, unless given; builds the
         optimizer's state when the model's weights exist."""
-        optimizer = optimizer or tf_keras.optimizers.Adam(self.learning_rate)
+        optimizer = optimizer or Adam(self.learning_rate)
         loss = loss or self.default_loss()
         super().compile(optimizer=optimizer, loss=loss, **kwargs)
         # The optimizer's slots now: made during the first training step instead, they make
