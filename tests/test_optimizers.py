@@ -26,8 +26,13 @@ def _run(optimizer, steps=6, sparse=False):
     {"learning_rate": 0.3, "beta_1": 0.5, "beta_2": 0.9, "epsilon": 1e-3},
     {"learning_rate": 0.01, "amsgrad": True},  # tf-keras's own update
     {"learning_rate": 0.01, "clipnorm": 0.1},
+    {"learning_rate": 0.01, "weight_decay": 0.1},
+    {"schedule": (0.1, 2, 0.5)},  # ExponentialDecay(0.1, decay_steps=2, decay_rate=0.5)
 ])
 def test_matches_tf_keras_adam(kwargs):
+    if "schedule" in kwargs:
+        kwargs = {"learning_rate": tf_keras.optimizers.schedules.ExponentialDecay(
+            *kwargs["schedule"])}
     ours, ours_state = _run(Adam(**kwargs))
     ref, ref_state = _run(tf_keras.optimizers.Adam(**kwargs))
     for a, b in zip(ours + ours_state, ref + ref_state, strict=True):

@@ -453,8 +453,9 @@ class VAE(ZooModel):
           num_samples: ``k``.
           batch_size: examples per pass (samples are drawn in chunks, so memory stays
             bounded for any ``k``).
-          seed: ``None``, or an int for reproducible draws (same numbers from a
-            reloaded model).
+          seed: ``None``, or an int for reproducible draws: the same ``x``, ``num_samples``,
+            ``batch_size`` and seed give the same numbers, from a reloaded model too
+            (the draws are split by batch, so another ``batch_size`` draws others).
 
         Returns:
           ``np.ndarray`` of shape ``[batch]``.
