@@ -113,8 +113,12 @@ class TerminateOnNaN(tf_keras.callbacks.Callback):
         optimizer = getattr(self.model, "optimizer", None)
         slots = getattr(optimizer, "variables", [])
         slots = slots() if callable(slots) else slots  # legacy optimizers: a method
-        model_ids = {id(w) for w in self.model.weights}
-        return list(self.model.weights) + [v for v in slots if id(v) not in model_ids]
+        state, seen = [], set()
+        for v in [*self.model.weights, *slots]:
+            if id(v) not in seen:
+                seen.add(id(v))
+                state.append(v)
+        return state
 
     def _finite_state(self):
         """``(variable, value)`` pairs of the state, or None if a float value is NaN or inf."""

@@ -76,9 +76,13 @@ def stateless_seed(seed, stream=0):
     not (in eager mode its stream advances from call to call).
 
     Raises:
-      ValueError: ``seed`` is neither an int nor an integer tensor of shape ``[2]``.
+      ValueError: ``seed`` is neither an int in ``[-2**31, 2**31)`` nor an integer tensor
+        of shape ``[2]`` (a larger int would wrap around and repeat another seed's draws).
     """
     if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+        if not -(2**31) <= seed < 2**31:
+            raise ValueError("seed must be an int that fits in 32 bits, in [-2**31, 2**31). "
+                             f"Received: seed={seed}")
         return tf.constant([int(seed), int(stream)], tf.int32)
     seed = tf.convert_to_tensor(seed)
     if not seed.dtype.is_integer or seed.shape != (2,):

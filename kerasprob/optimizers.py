@@ -45,11 +45,22 @@ class Adam(tf_keras.optimizers.Adam):
             return super().update_step(gradient, variable)
         dtype = variable.dtype
         step = tf.cast(self.iterations + 1, dtype)
-        beta_1, beta_2 = tf.cast(self.beta_1, dtype), tf.cast(self.beta_2, dtype)
         index = self._index_dict[self._var_key(variable)]
         return tf.raw_ops.ResourceApplyAdam(
             var=variable.handle, m=self._momentums[index].handle,
-            v=self._velocities[index].handle, beta1_power=tf.pow(beta_1, step),
-            beta2_power=tf.pow(beta_2, step), lr=tf.cast(self.learning_rate, dtype),
-            beta1=beta_1, beta2=beta_2, epsilon=tf.cast(self.epsilon, dtype),
-            grad=tf.cast(gradient, dtype))
+            v=self._velocities[index].handle,
+            # the bias corrections as tf-keras computes them (beta through float32) ...
+            beta1_power=tf.pow(tf.cast(self.beta_1, dtype), step),
+            beta2_power=tf.pow(tf.cast(self.beta_2, dtype), step),
+            lr=tf.cast(self.learning_rate, dtype),
+            # ... and the moments' weights in the variable's precision, as its Python floats
+            beta1=_constant(self.beta_1, dtype), beta2=_constant(self.beta_2, dtype),
+            epsilon=_constant(self.epsilon, dtype), grad=tf.cast(gradient, dtype))
+
+
+def _constant(value, dtype):
+    """``value`` as a ``dtype`` tensor; a Python float directly (``tf.cast`` of one
+    goes through float32: 0.9 would become 0.8999999761581421 in float64)."""
+    if isinstance(value, (int, float)):
+        return tf.constant(value, dtype)
+    return tf.cast(value, dtype)

@@ -6,6 +6,7 @@ argument, echoes the value received and says what was expected, e.g.::
     latent_dim must be a positive integer. Received: latent_dim=0
 """
 
+import collections.abc
 import numbers
 
 import numpy as np
@@ -105,6 +106,12 @@ def check_array(name, value, *, feature_shape=None, dtype="float", allow_nonfini
     Returns:
       ``np.ndarray`` with the batch axis first.
     """
+    if isinstance(value, collections.abc.Iterator):  # np.asarray would make an object scalar
+        raise TypeError(
+            f"{name} must be an array (or, where accepted, a tf.data.Dataset). Received: {name} "
+            f"of type {type(value).__name__}; wrap a generator in "
+            "tf.data.Dataset.from_generator, or collect it with np.stack"
+        )
     array = np.asarray(value)
     if array.dtype == object or array.dtype.kind not in "biuf":
         raise TypeError(

@@ -8,13 +8,13 @@ import tf_keras
 from kerasprob.optimizers import Adam
 
 
-def _run(optimizer, steps=6, sparse=False):
+def _run(optimizer, steps=6, sparse=False, dtype="float32"):
     """Weights and Adam moments after ``steps`` updates with fixed pseudo-random gradients."""
     rng = np.random.default_rng(0)
-    variables = [tf.Variable(rng.normal(size=(3, 4)).astype("float32")),
-                 tf.Variable(rng.normal(size=(5,)).astype("float32"))]
+    variables = [tf.Variable(rng.normal(size=(3, 4)).astype(dtype)),
+                 tf.Variable(rng.normal(size=(5,)).astype(dtype))]
     for _ in range(steps):
-        grads = [tf.constant(rng.normal(size=v.shape).astype("float32")) for v in variables]
+        grads = [tf.constant(rng.normal(size=v.shape).astype(dtype)) for v in variables]
         if sparse:  # the gradient of a gather of rows 0 and 2
             grads[0] = tf.IndexedSlices(grads[0][:2], tf.constant([0, 2]), tf.constant([3, 4]))
         optimizer.apply_gradients(zip(grads, variables))
@@ -44,6 +44,13 @@ def test_sparse_gradients_match_tf_keras_adam():
     ref, _ = _run(tf_keras.optimizers.Adam(0.05), sparse=True)
     for a, b in zip(ours, ref, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-7)  # float32 rounding of the two forms
+
+
+def test_float64_matches_tf_keras_adam_to_float64_rounding():
+    ours, ours_state = _run(Adam(0.05), dtype="float64")
+    ref, ref_state = _run(tf_keras.optimizers.Adam(0.05), dtype="float64")
+    for a, b in zip(ours + ours_state, ref + ref_state, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
 
 
 def test_first_step_closed_form():

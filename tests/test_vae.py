@@ -65,6 +65,16 @@ def test_encode_decode_sample_shapes(trained):
     assert vae.predict(x, verbose=0).shape == (3, 8, 8)
 
 
+def test_seeds_beyond_32_bits_are_refused_not_wrapped(trained):
+    vae, _ = trained  # tf.int32 would turn 2**32 + 5 into 5 and repeat that seed's draws
+    x = np.random.default_rng(0).uniform(size=(3, 8, 8)).astype("float32")
+    with pytest.raises(ValueError, match=r"seed=4294967301"):
+        vae.sample(3, seed=2**32 + 5)
+    with pytest.raises(ValueError, match=r"seed=1099511627776"):
+        vae.log_likelihood(x, num_samples=2, seed=2**40)
+    np.testing.assert_array_equal(vae.sample(3, seed=2**31 - 1), vae.sample(3, seed=2**31 - 1))
+
+
 def test_gaussian_likelihood_on_real_valued_data():
     rng = np.random.default_rng(0)
     z = rng.normal(size=(512, 2))

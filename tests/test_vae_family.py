@@ -413,6 +413,8 @@ def test_conditional_vae_samples_carry_their_label(digits):
     agreement = (classify(samples) == labels).mean()
     assert agreement > 0.6, agreement  # chance is 0.1
     assert cvae.predict((x[:5], y[:5]), verbose=0).shape == (5, 8, 8)
+    pairs = tf.data.Dataset.from_tensor_slices((x[:5], y[:5])).batch(2)  # z is drawn
+    assert cvae.predict(pairs, verbose=0).shape == (5, 8, 8)
     assert cvae.log_likelihood(x[:5], y[:5], num_samples=5).shape == (5,)
 
 

@@ -41,6 +41,8 @@ BAD_DATA = [
     (X > 0.5, TypeError, r"x must hold floats. Received: x with dtype bool"),
     (np.where(X > 0.9, np.nan, X), ValueError, r"x must be finite. Received: x with \d+ NaN"),
     (np.where(X > 0.9, np.inf, X), ValueError, r"x must be finite"),
+    ((row for row in X), TypeError, r"x must be an array \(or, where accepted, a "
+     r"tf.data.Dataset\). Received: x of type generator; wrap a generator in"),
     (X[:0], ValueError, r"x must be a non-empty array with a batch axis. Received: x with "
      r"shape \(0, 4, 4\)"),
 ]
@@ -61,6 +63,34 @@ def test_bad_data_is_refused_before_any_step(vae, data, error, match):
 def test_bad_validation_data_is_named(vae):
     with pytest.raises(ValueError, match=r"validation_x must have shape \[batch, 4, 4\]"):
         vae.fit(X, validation_data=X[:, :2], epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.fit(X, sample_weight=np.zeros(32), epochs=1, verbose=0),
+    lambda m: m.fit(X, class_weight={0: 1.0}, epochs=1, verbose=0),
+    lambda m: m.fit(X, validation_data=(X, None, np.ones(32)), epochs=1, verbose=0),
+    lambda m: m.evaluate(X, sample_weight=np.zeros(32), verbose=0),
+])
+def test_example_weights_are_refused_where_the_loss_is_added_by_layers(vae, call):
+    # Keras weights only the compiled loss; the VAE's negative ELBO would ignore them.
+    with pytest.raises(ValueError, match=r"VAE cannot weight examples: Keras applies "
+                                         r"(sample_weight|class_weight|validation_data's)"):
+        call(vae)
+    assert vae.optimizer.iterations.numpy() == 0
+
+
+@pytest.mark.parametrize("context_dim", [0, 1])
+def test_example_weights_weight_a_compiled_loss(context_dim):
+    # Keras drops sample weights that come without a target; a flow's target is x.
+    flow = zoo.MAF(event_dim=2, context_dim=context_dim, hidden_units=[8], num_layers=1)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, 2)).astype("float32")
+    args = (x,) if not context_dim else (x, rng.normal(size=(16, 1)).astype("float32"))
+    weights = np.r_[np.ones(8), np.zeros(8)]  # Keras divides the weighted sum by the batch
+    weighted = flow.evaluate(*args, sample_weight=weights, batch_size=16, verbose=0)
+    first = [a[:8] for a in args]
+    np.testing.assert_allclose(weighted, -flow.log_prob(*first).mean() / 2, rtol=1e-4)
+    flow.fit(*args, sample_weight=weights, epochs=1, batch_size=16, verbose=0)
 
 
 def test_training_that_goes_to_nan_stops_and_keeps_last_good_weights(vae):
@@ -128,6 +158,15 @@ def test_nan_guard_restores_the_optimizer_state_so_training_can_resume(vae):
     history = vae.fit(X, epochs=2, batch_size=8, verbose=0).history
     assert np.all(np.isfinite(history["loss"]))
     assert all(np.all(np.isfinite(w)) for w in vae.get_weights())
+
+
+def test_nan_guard_keeps_a_legacy_optimizers_slots_finite_from_the_first_step(vae):
+    # A legacy optimizer makes its slots in its first step: a NaN there left NaN moments.
+    vae.compile(optimizer=tf_keras.optimizers.legacy.Adam(1e-3))
+    vae.fit(tf.data.Dataset.from_tensor_slices(X * 1e30).batch(8), epochs=1, verbose=0)
+    assert all(np.all(np.isfinite(v.numpy())) for v in vae.optimizer.variables())
+    history = vae.fit(X, epochs=1, batch_size=8, verbose=0).history
+    assert np.all(np.isfinite(history["loss"]))
 
 
 def test_fit_from_non_finite_weights_is_refused_before_any_step(vae):

@@ -100,6 +100,10 @@ class ZooModel(tf_keras.Model):
         # tf.function trace the step twice (about 1 s for a small flow).
         if isinstance(self.optimizer, tf_keras.optimizers.Optimizer) and self.built:
             self.optimizer.build(self.trainable_variables)
+        elif isinstance(self.optimizer, tf_keras.optimizers.legacy.Optimizer) and self.built:
+            # Legacy optimizers make their slots in the first step; made now, TerminateOnNaN
+            # snapshots them with the weights (a NaN first step would keep NaN moments).
+            self.optimizer._create_all_weights(self.trainable_variables)
 
     def default_loss(self):
         """The loss of the default compile: the negative log-likelihood of the output
@@ -136,11 +140,32 @@ class ZooModel(tf_keras.Model):
     def validate_target(self, name, y):
         return check_array(name, y, feature_shape=self.target_feature_shape())
 
+    def _check_weights(self, name, value):
+        """Refuse per-example weights when there is no compiled loss for them to weight."""
+        if value is not None and not getattr(self, "loss", None):  # None or an empty container
+            raise ValueError(
+                f"{type(self).__name__} cannot weight examples: Keras applies {name} to the "
+                "compiled loss, and this model's loss (e.g. the negative ELBO) is added by its "
+                f"layers, so the weights would be ignored. Received: {name} of type "
+                f"{type(value).__name__}. Expected: no {name} (repeat or subsample the examples "
+                "instead)"
+            )
+
+    def _target_for_weights(self, x, y, sample_weight):
+        """``y = x`` (the first input) made explicit when weights come with a
+        ``target_is_input`` model: Keras drops sample weights that have no target."""
+        if (sample_weight is None or y is not None or not self.target_is_input
+                or isinstance(x, tf.data.Dataset)):
+            return y
+        return x[0] if isinstance(x, (list, tuple)) else x
+
     def _validation_data(self, data):
         if data is None or isinstance(data, tf.data.Dataset):
             return data
         if not isinstance(data, (tuple, list)):
             data = (data,)
+        if len(data) > 2:
+            self._check_weights("validation_data's sample weights", data[2])
         x, y = self.validate_data(data[0], data[1] if len(data) > 1 else None, "validation_")
         return (x,) if y is None else (x, y, *data[2:])
 
@@ -164,6 +189,9 @@ class ZooModel(tf_keras.Model):
     def fit(self, x=None, y=None, *, validation_data=None, callbacks=None, **kwargs):
         """``tf_keras.Model.fit`` after checking the data; stops on NaN keeping good weights."""
         x, y = self.validate_data(x, y)
+        for name in ("sample_weight", "class_weight"):
+            self._check_weights(name, kwargs.get(name))
+        y = self._target_for_weights(x, y, kwargs.get("sample_weight"))
         validation_data = self._validation_data(validation_data)
         callbacks = list(callbacks or [])
         if not any(isinstance(c, TerminateOnNaN) for c in callbacks):
@@ -173,6 +201,8 @@ class ZooModel(tf_keras.Model):
     def evaluate(self, x=None, y=None, **kwargs):
         """``tf_keras.Model.evaluate`` after checking the data."""
         x, y = self.validate_data(x, y)
+        self._check_weights("sample_weight", kwargs.get("sample_weight"))
+        y = self._target_for_weights(x, y, kwargs.get("sample_weight"))
         return super().evaluate(x, y, **kwargs)
 
     def predict(self, x, **kwargs):

@@ -92,7 +92,10 @@ class ConditionalVAE(VAE):
         return tf_keras.Model.test_step(self, self._pack(data))
 
     def predict(self, x, **kwargs):
-        """Mean of ``p(x | z, y)``: ``predict((x, y))``."""
+        """Mean of ``p(x | z, y)``: ``predict((x, y))``, or ``predict(dataset)`` with a
+        ``tf.data.Dataset`` of ``(x, y)`` batches (not checked)."""
+        if isinstance(x, tf.data.Dataset):  # Keras would read the labels as targets
+            return tf_keras.Model.predict(self, x.map(lambda *pair: (pair,)), **kwargs)
         if not (isinstance(x, (list, tuple)) and len(x) == 2):
             raise ValueError("ConditionalVAE.predict takes (x, y): images and their labels. "
                              f"Received: x of type {type(x).__name__}")

@@ -66,6 +66,8 @@ from kerasprob.validation import (
 from zoo.base import ZooModel, as_numpy
 from zoo.registry import register
 
+_fold_in = tf.random.experimental.stateless_fold_in
+
 tfd = tfp.distributions
 
 LIKELIHOODS = ("bernoulli", "gaussian", "logistic", "categorical")
@@ -413,8 +415,8 @@ class VAE(ZooModel):
     def _log_likelihood(self, x, context, num_samples, batch_size, seed):
         num_samples = check_positive_int("num_samples", num_samples)
         batch_size = check_positive_int("batch_size", batch_size)
-        if seed is not None:
-            seed = check_int_at_least("seed", seed, 0)
+        if seed is not None:  # one stream per (batch start, samples done): folded in below
+            seed = stateless_seed(check_int_at_least("seed", seed, 0), 2)
         chunk = max(1, min(num_samples, _DECODE_BUDGET // batch_size))
         out = []
         for start in range(0, len(x), batch_size):
@@ -423,7 +425,7 @@ class VAE(ZooModel):
             parts, done = [], 0
             while done < num_samples:
                 k = min(chunk, num_samples - done)
-                draw_seed = None if seed is None else stateless_seed(seed, start * 7919 + done)
+                draw_seed = None if seed is None else _fold_in(_fold_in(seed, start), done)
                 parts.append(self._log_weights_function(k)(xb, cb, draw_seed))
                 done += k
             out.append(log_mean_exp(tf.concat(parts, axis=1), axis=1).numpy())
