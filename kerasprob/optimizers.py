@@ -1,11 +1,11 @@
 """Optimizers: ``Adam`` with its dense update in one fused kernel.
 
 ``tf_keras.optimizers.Adam`` updates each variable with about twenty small
-operations (moments, bias corrections, the step); outside XLA, a model with a
-few dozen variables spends more time scheduling them than computing. This
-``Adam`` is the same optimizer (same arguments, slots, config and saved
-state) whose dense update is TensorFlow's fused ``ResourceApplyAdam`` kernel,
-one operation per variable:
+operations (moments, bias corrections, the step): outside XLA, the seed-001
+convolutional VAE ran about 700 of them per training step, and fused they take
+1-2.5 ms off its 30 ms step (2 CPU threads). This ``Adam`` is the same
+optimizer (same arguments, slots, config and saved state) whose dense update is
+TensorFlow's fused ``ResourceApplyAdam`` kernel, one operation per variable:
 
     m <- m + (1 - beta_1) (g - m),    v <- v + (1 - beta_2) (g^2 - v),
     w <- w - lr sqrt(1 - beta_2^t) / (1 - beta_1^t) * m / (sqrt(v) + epsilon)
