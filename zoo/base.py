@@ -151,13 +151,18 @@ class ZooModel(tf_keras.Model):
                 "instead)"
             )
 
+    @staticmethod
+    def _input_target(x):
+        """The target of a ``target_is_input`` model: ``x``, or the first of its inputs."""
+        return x[0] if isinstance(x, (list, tuple)) else x
+
     def _target_for_weights(self, x, y, sample_weight):
-        """``y = x`` (the first input) made explicit when weights come with a
-        ``target_is_input`` model: Keras drops sample weights that have no target."""
+        """The input target made explicit when weights come with a ``target_is_input``
+        model: Keras drops sample weights that have no target."""
         if (sample_weight is None or y is not None or not self.target_is_input
                 or isinstance(x, tf.data.Dataset)):
             return y
-        return x[0] if isinstance(x, (list, tuple)) else x
+        return self._input_target(x)
 
     def _validation_data(self, data):
         if data is None or isinstance(data, tf.data.Dataset):
@@ -173,7 +178,7 @@ class ZooModel(tf_keras.Model):
     def _with_target(self, data):
         x, y, sample_weight = tf_keras.utils.unpack_x_y_sample_weight(data)
         if y is None and self.target_is_input:
-            y = x
+            y = self._input_target(x)
         return tf_keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
 
     def train_step(self, data):

@@ -123,7 +123,7 @@ class FlowModel(ZooModel):
         if self.context_dim and y is not None and not isinstance(x, (list, tuple)):
             x, y = [x, y], None  # a tf.data.Dataset of (x, c) pairs: c is the context
         if y is None:
-            y = x[0] if isinstance(x, (list, tuple)) else x
+            y = self._input_target(x)
         return tf_keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
 
     # ------------------------------------------------------------------- data
