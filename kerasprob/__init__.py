@@ -1,16 +1,17 @@
 """kerasprob: probabilistic deep learning layers for tf-keras.
 
-Tier 1 (math on tensors): :mod:`kerasprob.divergences`, :mod:`kerasprob.losses`.
-Tier 2 (layers): :mod:`kerasprob.distributions`, :mod:`kerasprob.layers`.
+Tier 1 (math on tensors, no layers): :mod:`kerasprob.math`.
+Tier 2 (layers and Keras pieces): :mod:`kerasprob.distributions`, :mod:`kerasprob.layers`,
+:mod:`kerasprob.losses`, :mod:`kerasprob.callbacks`, :mod:`kerasprob.optimizers`.
 Recipes built from them live in the ``zoo`` package.
 """
 
 from kerasprob import (
     callbacks,
     distributions,
-    divergences,
     layers,
     losses,
+    math,
     optimizers,
     precision,
     validation,
@@ -18,5 +19,5 @@ from kerasprob import (
 
 __version__ = "0.1.0"
 
-__all__ = ["callbacks", "distributions", "divergences", "layers", "losses", "optimizers",
+__all__ = ["callbacks", "distributions", "layers", "losses", "math", "optimizers",
            "precision", "validation"]

@@ -22,30 +22,41 @@ Example:
 TensorShape([5])
 """
 
-import math
-import numbers
-
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras
-from tensorflow_probability.python.internal import samplers
 
+from kerasprob.math.distributions import (
+    SCALE_FLOOR,
+    DiscretizedLogisticDistribution,
+    LogitBernoulli,
+    positive_scale,
+    unflatten,
+)
 from kerasprob.serialization import register
-from kerasprob.validation import check_choice, check_positive_int, check_shape
+from kerasprob.validation import (
+    check_choice,
+    check_int_at_least,
+    check_positive_float,
+    check_positive_int,
+    check_shape,
+)
 
 tfd = tfp.distributions
 tfb = tfp.bijectors
 
 __all__ = [
     "Categorical",
+    "DiscretizedLogistic",
     "DistributionLayer",
     "IndependentBernoulli",
     "IndependentNormal",
-    "LogitBernoulli",
+    "IndependentNormalFixedScale",
     "MixtureNormal",
     "MultivariateNormalTriL",
     "OneHotCategorical",
+    "PixelCategorical",
 ]
 
 _CONVERSIONS = {
@@ -54,56 +65,15 @@ _CONVERSIONS = {
     "mode": tfd.Distribution.mode,
 }
 
-#: Lower bound added to every softplus scale, so scales never reach 0.
-SCALE_FLOOR = 1e-5
-
-
-def positive_scale(raw):
-    """``softplus(raw) + 1e-5``: an unconstrained tensor -> a positive scale."""
-    return tf.nn.softplus(raw) + SCALE_FLOOR
-
-
-def standard_normal_log_prob(eps):
-    """``log N(eps; 0, I) = -1/2 |eps|^2 - d/2 log(2 pi)``: ``[batch..., d] -> [batch...]``."""
-    d = tf.cast(tf.shape(eps)[-1], eps.dtype)
-    return -0.5 * tf.reduce_sum(tf.square(eps), axis=-1) - 0.5 * d * math.log(2.0 * math.pi)
-
-
-def stateless_seed(seed, stream=0):
-    """A stateless random seed, an int32 tensor ``[2]`` (as TFP's): ``[seed, stream]`` for an int
-    ``seed`` (``stream`` keeps the draws of one seed apart); an integer tensor ``[2]``
-    passes as it is. Stateless draws repeat for equal seeds, where an op-level seed would
-    not (in eager mode its stream advances from call to call).
-
-    Raises:
-      ValueError: ``seed`` is neither an int in ``[-2**31, 2**31)`` nor an integer tensor
-        of shape ``[2]`` (a larger int would wrap around and repeat another seed's draws).
-    """
-    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
-        if not -(2**31) <= seed < 2**31:
-            raise ValueError("seed must be an int that fits in 32 bits, in [-2**31, 2**31). "
-                             f"Received: seed={seed}")
-        return tf.constant([int(seed), int(stream)], tf.int32)
-    seed = tf.convert_to_tensor(seed)
-    if not seed.dtype.is_integer or seed.shape != (2,):
-        raise ValueError(
-            "seed must be None, an int or an integer tensor of shape [2]. Received: seed with "
-            f"dtype {seed.dtype.name} and shape {tuple(seed.shape)}"
-        )
-    return tf.cast(seed, tf.int32)
-
-
-def unflatten(params, event_shape):
-    """Reshape ``[batch..., prod(event_shape)]`` -> ``[batch..., *event_shape]``."""
-    batch = tf.shape(params)[:-1]
-    return tf.reshape(params, tf.concat([batch, event_shape], axis=0))
-
 
 class DistributionLayer(tfp.layers.DistributionLambda):
     """Base class: a layer whose output is a ``tfd.Distribution``.
 
     Subclasses implement ``make_distribution(params)`` and the static
     ``params_size(...)``, and list the conversions their distribution supports.
+    ``params_size`` takes the constructor's arguments, in the constructor's order
+    (all but ``convert_to_tensor_fn``): ``Layer.params_size(*args)`` is the width of the
+    ``Dense`` that feeds ``Layer(*args)``.
 
     Args:
       convert_to_tensor_fn: how the distribution becomes a tensor for the
@@ -200,24 +170,6 @@ class MultivariateNormalTriL(DistributionLayer):
 
     def get_config(self):
         return {**super().get_config(), "event_size": self.event_size}
-
-
-class LogitBernoulli(tfd.Bernoulli):
-    """``tfd.Bernoulli(logits=l)`` with ``log p(x) = x l - softplus(l)``: one softplus.
-
-    The same value as TFP's ``-x softplus(-l) - (1 - x) softplus(l)`` for finite
-    logits and any real ``x`` (``softplus(-l) = softplus(l) - l``), with half the
-    transcendental work; an image decoder evaluates it for every pixel of every
-    training example.
-
-    >>> d = LogitBernoulli(logits=[0.0, 2.0], dtype=tf.float32)
-    >>> np.round(d.log_prob([1.0, 0.25]).numpy(), 4)
-    array([-0.6931, -1.6269], dtype=float32)
-    """
-
-    def _log_prob(self, event):
-        logits = tf.convert_to_tensor(self._logits)
-        return tf.cast(event, logits.dtype) * logits - tf.math.softplus(logits)
 
 
 @register
@@ -364,11 +316,6 @@ class MixtureNormal(DistributionLayer):
 # Image decoders: a Gaussian with a fixed scale, and 8-bit (discretized) pixel likelihoods.
 # --------------------------------------------------------------------------------------------
 
-from kerasprob.validation import check_int_at_least, check_positive_float  # noqa: E402
-
-__all__ += ["DiscretizedLogistic", "IndependentNormalFixedScale"]
-
-
 @register
 class IndependentNormalFixedScale(DistributionLayer):
     """Diagonal Gaussian ``N(loc, scale^2 I)`` over ``event_shape`` with a fixed ``scale``.
@@ -391,7 +338,7 @@ class IndependentNormalFixedScale(DistributionLayer):
         super().__init__(convert_to_tensor_fn, **kwargs)
 
     @staticmethod
-    def params_size(event_shape):
+    def params_size(event_shape, scale=1.0):
         """``prod(event_shape)``."""
         return int(np.prod(check_shape("event_shape", event_shape)))
 
@@ -403,122 +350,6 @@ class IndependentNormalFixedScale(DistributionLayer):
     def get_config(self):
         return {**super().get_config(), "event_shape": list(self.event_shape),
                 "scale": self.scale}
-
-
-def log1mexp(x):
-    """``log(1 - exp(x))`` for ``x < 0``, accurate near 0 and for large ``|x|``."""
-    x = tf.minimum(x, -1e-30)
-    near = x > -0.6931472
-    return tf.where(near, tf.math.log(-tf.math.expm1(tf.where(near, x, -0.6931472))),
-                    tf.math.log1p(-tf.exp(tf.where(near, -0.6931472, x))))
-
-
-def log_sigmoid_difference(a, b):
-    """``log(sigma(a) - sigma(b))`` for ``a > b``, without cancellation in either tail.
-
-    ``sigma(a) - sigma(b) = sigma(-b) - sigma(-a)``: the pair with ``a + b <= 0`` is
-    used, then ``log sigma(a) + log(1 - exp(log sigma(b) - log sigma(a)))``.
-    """
-    left = a + b <= 0.0
-    a, b = tf.where(left, a, -b), tf.where(left, b, -a)
-    log_a = tf.math.log_sigmoid(a)
-    return log_a + log1mexp(tf.math.log_sigmoid(b) - log_a)
-
-
-class DiscretizedLogisticDistribution(tfd.Distribution):
-    """A logistic discretized to the integers ``{0, ..., K - 1}`` (scalar events).
-
-    With ``u = x / (K - 1)`` in [0, 1], half a bin ``h = 1 / (2 (K - 1))`` and
-    ``sigma`` the logistic CDF:
-    ``P(x) = sigma((u + h - loc) / scale) - sigma((u - h - loc) / scale)``, the two
-    end bins taking the tails (``x = 0``: ``sigma((h - loc) / scale)``;
-    ``x = K - 1``: ``1 - sigma((1 - h - loc) / scale)``). ``loc`` and ``scale`` are
-    in units of the [0, 1] range.
-
-    References:
-      Salimans et al. (2017), PixelCNN++, section 2.1 (one mixture component).
-    """
-
-    def __init__(self, loc, scale, num_bins, validate_args=False, allow_nan_stats=True,
-                 name="DiscretizedLogistic"):
-        parameters = dict(locals())
-        with tf.name_scope(name) as name:
-            self._loc = tf.convert_to_tensor(loc)
-            self._scale = tf.convert_to_tensor(scale, dtype=self._loc.dtype)
-            self._num_bins = int(num_bins)
-            super().__init__(dtype=self._loc.dtype,
-                             reparameterization_type=tfd.NOT_REPARAMETERIZED,
-                             validate_args=validate_args, allow_nan_stats=allow_nan_stats,
-                             parameters=parameters, name=name)
-
-    @classmethod
-    def _parameter_properties(cls, dtype, num_classes=None):
-        from tensorflow_probability.python.internal import parameter_properties
-
-        return {"loc": parameter_properties.ParameterProperties(),
-                "scale": parameter_properties.ParameterProperties()}
-
-    @property
-    def loc(self):
-        return self._loc
-
-    @property
-    def scale(self):
-        return self._scale
-
-    @property
-    def num_bins(self):
-        return self._num_bins
-
-    def _batch_shape(self):
-        return tf.broadcast_static_shape(self._loc.shape, self._scale.shape)
-
-    def _batch_shape_tensor(self):
-        return tf.broadcast_dynamic_shape(tf.shape(self._loc), tf.shape(self._scale))
-
-    def _event_shape(self):
-        return tf.TensorShape([])
-
-    def _event_shape_tensor(self):
-        return tf.constant([], dtype=tf.int32)
-
-    def _log_prob(self, x):
-        top = float(self._num_bins - 1)
-        half = 0.5 / top
-        u = tf.cast(x, self.dtype) / top  # [0, 1]
-        inv = 1.0 / self._scale
-        plus = (u + half - self._loc) * inv
-        minus = (u - half - self._loc) * inv
-        return tf.where(u < 0.5 * half, tf.math.log_sigmoid(plus),  # x = 0: the left tail
-                        tf.where(u > 1.0 - 0.5 * half, -tf.nn.softplus(minus),  # right tail
-                                 log_sigmoid_difference(plus, minus)))
-
-    def _bin_probs(self):
-        """``P(x)`` for every bin: ``[K, batch...]``."""
-        top = float(self._num_bins - 1)
-        edges = (tf.range(1, self._num_bins, dtype=self.dtype) - 0.5) / top  # [K - 1]
-        shape = tf.concat([[self._num_bins - 1], tf.ones_like(tf.shape(self._loc))], axis=0)
-        cdf = tf.sigmoid((tf.reshape(edges, shape) - self._loc) / self._scale)  # [K - 1, ...]
-        ones = tf.ones_like(cdf[:1])
-        cdf = tf.concat([tf.zeros_like(ones), cdf, ones], axis=0)  # [K + 1, ...]
-        return cdf[1:] - cdf[:-1]
-
-    def _mean(self):
-        probs = self._bin_probs()
-        shape = tf.concat([[self._num_bins], tf.ones_like(tf.shape(self._loc))], axis=0)
-        values = tf.reshape(tf.range(self._num_bins, dtype=self.dtype), shape)
-        return tf.reduce_sum(probs * values, axis=0)
-
-    def _mode(self):
-        top = float(self._num_bins - 1)
-        return tf.round(tf.clip_by_value(self._loc, 0.0, 1.0) * top)
-
-    def _sample_n(self, n, seed=None):
-        top = float(self._num_bins - 1)
-        shape = tf.concat([[n], self._batch_shape_tensor()], axis=0)
-        u = samplers.uniform(shape, 1e-6, 1.0 - 1e-6, dtype=self.dtype, seed=seed)
-        draw = self._loc + self._scale * (tf.math.log(u) - tf.math.log1p(-u))
-        return tf.round(tf.clip_by_value(draw, 0.0, 1.0) * top)
 
 
 @register
@@ -552,7 +383,7 @@ class DiscretizedLogistic(DistributionLayer):
         super().__init__(convert_to_tensor_fn, **kwargs)
 
     @staticmethod
-    def params_size(event_shape):
+    def params_size(event_shape, num_bins=256):
         """``2 * prod(event_shape)``."""
         return 2 * int(np.prod(check_shape("event_shape", event_shape)))
 
@@ -622,5 +453,3 @@ class PixelCategorical(DistributionLayer):
         return {**super().get_config(), "event_shape": list(self.event_shape),
                 "num_bins": self.num_bins}
 
-
-__all__ += ["PixelCategorical"]

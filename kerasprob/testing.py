@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow as tf
 import tf_keras
 
-from kerasprob.layers.kl import as_distribution
+from kerasprob.math.distributions import as_distribution
 
 
 def default_readout(output, inputs, model):

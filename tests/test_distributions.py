@@ -69,7 +69,7 @@ def test_logit_bernoulli_matches_tfp_bernoulli_in_value_and_gradient():
     logits = tf.constant(4.0 * rng.normal(size=(200,)).astype("float32"))
     x = np.concatenate([rng.uniform(size=100), rng.integers(0, 2, size=100)]).astype("float32")
     values = []
-    for cls in (D.LogitBernoulli, tfp.distributions.Bernoulli):
+    for cls in (kp.math.distributions.LogitBernoulli, tfp.distributions.Bernoulli):
         with tf.GradientTape() as tape:
             tape.watch(logits)
             log_p = cls(logits=logits, dtype=tf.float32).log_prob(x)
@@ -175,3 +175,15 @@ def test_each_layer_reloads_in_a_new_process_without_custom_objects(tmp_path):
     for name, value in expected.items():
         np.testing.assert_allclose(np.load(tmp_path / f"{name}.npy"), value, rtol=1e-6,
                                    err_msg=name)
+
+
+def test_params_size_takes_the_constructor_arguments():
+    import inspect
+
+    for name in D.__all__:
+        cls = getattr(D, name)
+        if cls is D.DistributionLayer:
+            continue
+        init = [p for p in inspect.signature(cls.__init__).parameters
+                if p not in ("self", "convert_to_tensor_fn", "kwargs")]
+        assert list(inspect.signature(cls.params_size).parameters) == init, name

@@ -7,7 +7,7 @@ import tensorflow_probability as tfp
 import tf_keras
 
 import kerasprob as kp
-from kerasprob.divergences import gaussian_kl_to_standard_normal, kl_divergence, monte_carlo_kl
+from kerasprob.math.divergences import gaussian_kl_to_standard_normal, kl_divergence, monte_carlo_kl
 
 tfd = tfp.distributions
 rng = np.random.default_rng(0)

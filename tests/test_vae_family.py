@@ -25,11 +25,8 @@ from kerasprob.layers.networks import (
     few_channel_conv2d,
     upsample_conv2d,
 )
-from kerasprob.layers.variational import (
-    EvidenceBound,
-    GaussianPosterior,
-    tril_gaussian_kl_to_standard_normal,
-)
+from kerasprob.layers.variational import EvidenceBound, GaussianPosterior
+from kerasprob.math.divergences import tril_gaussian_kl_to_standard_normal
 
 tfd = tfp.distributions
 

@@ -8,10 +8,11 @@ True
 import kerasprob  # noqa: F401 - registers kerasprob layers for loading
 from zoo import datasets
 from zoo.base import ZooModel
-from zoo.conditional_vae import ConditionalVAE
+from zoo.density_ratio import DensityRatioEstimator, ImplicitGenerator
 from zoo.flows import IAF, MAF, NeuralSplineFlow, RealNVP
+from zoo.gp import SGPR
 from zoo.registry import get, list_models, load, register
-from zoo.vae import VAE
+from zoo.vae import VAE, ConditionalVAE
 
 list = list_models
 
@@ -20,7 +21,10 @@ __all__ = [
     "MAF",
     "VAE",
     "ConditionalVAE",
+    "DensityRatioEstimator",
+    "ImplicitGenerator",
     "NeuralSplineFlow",
+    "SGPR",
     "RealNVP",
     "ZooModel",
     "datasets",

@@ -24,8 +24,8 @@ import tensorflow as tf
 import tf_keras
 
 from kerasprob.callbacks import TerminateOnNaN
-from kerasprob.layers.kl import as_distribution
 from kerasprob.losses import NegativeLogLikelihood
+from kerasprob.math.distributions import as_distribution
 from kerasprob.optimizers import Adam
 from kerasprob.tuning import Float, ModelHyperModel
 from kerasprob.validation import check_array, check_positive_float
@@ -78,6 +78,12 @@ class ZooModel(tf_keras.Model):
     def hypermodel(cls, **fixed):
         """A keras-tuner ``HyperModel`` over ``search_space``; ``fixed`` arguments are not tuned."""
         return ModelHyperModel(cls, **fixed)
+
+    def fit_variables(self):
+        """The state ``fit`` must change: the trainable weights of a model trained by gradient
+        descent; models fitted otherwise (sufficient statistics, Gibbs sweeps, closed-form
+        posteriors) return the variables their ``train_step`` writes."""
+        return self.trainable_weights
 
     # --------------------------------------------------------- building, compiling
     def build_inputs(self):

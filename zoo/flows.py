@@ -28,8 +28,8 @@ from kerasprob.layers.flows import (
     Flow,
     InverseAutoregressive,
     MaskedAutoregressive,
-    Permute,
     SplineCoupling,
+    permuted_stack,
 )
 from kerasprob.tuning import Choice, Float, Int, Units
 from kerasprob.validation import (
@@ -267,22 +267,12 @@ class FlowModel(ZooModel):
         return {"event_dim": 2, "num_layers": 2, "hidden_units": [8]}, x, None
 
 
-def _reverse():
-    return Permute("reverse")
-
-
 def _coupling_stack(num_layers, mask, make):
     """``num_layers`` couplings: with ``mask="half"`` reverse permutations between them (the
     seed's RealNVP); with ``"alternating"`` the kept parity flips from layer to layer."""
-    layers = []
-    for i in range(num_layers):
-        if mask == "half":
-            if i:
-                layers.append(_reverse())
-            layers.append(make(mask, False))
-        else:
-            layers.append(make(mask, bool(i % 2)))
-    return layers
+    if mask == "half":
+        return permuted_stack(lambda i: make(mask, False), num_layers)
+    return permuted_stack(lambda i: make(mask, bool(i % 2)), num_layers, permutation=None)
 
 
 @register
@@ -354,12 +344,8 @@ class MAF(FlowModel):
         super().__init__(event_dim, context_dim, num_layers, hidden_units, actnorm, jit_compile,
                          learning_rate, **kwargs)
         self.clamp = check_positive_float("clamp", clamp)
-        layers = []
-        for i in range(self.num_layers):
-            if i:
-                layers.append(_reverse())
-            layers.append(self.layer_class(self.hidden_units, clamp=self.clamp))
-        self._build_flow(layers)
+        self._build_flow(permuted_stack(
+            lambda i: self.layer_class(self.hidden_units, clamp=self.clamp), self.num_layers))
 
 
 @register
@@ -432,12 +418,10 @@ class NeuralSplineFlow(FlowModel):
                                                bins=self.bins, bound=self.bound),
             )
         else:
-            layers = []
-            for i in range(self.num_layers):
-                if i:
-                    layers.append(_reverse())
-                layers.append(MaskedAutoregressive(self.hidden_units, transformer="spline",
-                                                   bins=self.bins, bound=self.bound))
+            layers = permuted_stack(
+                lambda i: MaskedAutoregressive(self.hidden_units, transformer="spline",
+                                               bins=self.bins, bound=self.bound),
+                self.num_layers)
         self._build_flow(layers)
 
     def _actnorm_options(self):

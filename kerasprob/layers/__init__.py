@@ -1,6 +1,11 @@
 """Tier-2 layers: they own variables, add losses, and expose their math as methods."""
 
 from kerasprob.layers import flows
+from kerasprob.layers.density_ratio import (
+    AdversarialKLDivergenceLayer,
+    DensityRatioClassifier,
+    QuadraticLogRatio,
+)
 from kerasprob.layers.kl import KLDivergenceLayer
 from kerasprob.layers.mlp import MLP
 from kerasprob.layers.networks import ConvDecoder, ConvEncoder
@@ -10,8 +15,10 @@ from kerasprob.layers.variational import EvidenceBound, GaussianPosterior
 
 __all__ = [
     "MLP",
+    "AdversarialKLDivergenceLayer",
     "ConvDecoder",
     "ConvEncoder",
+    "DensityRatioClassifier",
     "EvidenceBound",
     "GaussianPosterior",
     "GaussianReparameterization",
@@ -20,5 +27,6 @@ __all__ = [
     "MixtureNormalPrior",
     "NormalPrior",
     "Prior",
+    "QuadraticLogRatio",
     "flows",
 ]

@@ -4,39 +4,18 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras
 
-from kerasprob.divergences import gaussian_kl_to_standard_normal, kl_divergence
+from kerasprob.layers.policy import FullPrecision
 from kerasprob.layers.priors import Prior
+from kerasprob.math.distributions import as_distribution, standard_normal_like
+from kerasprob.math.divergences import gaussian_kl_to_standard_normal, kl_divergence
 from kerasprob.serialization import deserialize, register, serialize
 from kerasprob.validation import check_choice, check_positive_float, check_positive_int
 
 tfd = tfp.distributions
 
 
-def as_distribution(value):
-    """The distribution behind a distribution-layer output, or None.
-
-    Unwraps the tensor-coercible wrapper of ``tfp.layers`` outputs, so KL
-    lookups see the real class (e.g. ``Independent``).
-    """
-    value = getattr(value, "_tfp_distribution", value)
-    value = getattr(value, "tensor_distribution", value)
-    return value if isinstance(value, tfd.Distribution) else None
-
-
-def standard_normal_like(q):
-    """``N(0, I)`` over ``q``'s event shape, of the family TFP pairs with ``q`` for an exact KL.
-
-    An ``Independent(Normal)`` ``q`` gets an ``Independent(Normal)`` prior; any
-    other ``q`` (e.g. ``MultivariateNormalTriL``) gets a ``MultivariateNormalDiag``.
-    """
-    zeros = tf.zeros(q.event_shape, dtype=q.dtype)
-    if isinstance(q, tfd.Independent):
-        return tfd.Independent(tfd.Normal(zeros, 1.0), len(q.event_shape))
-    return tfd.MultivariateNormalDiag(loc=zeros)
-
-
 @register
-class KLDivergenceLayer(tf_keras.layers.Layer):
+class KLDivergenceLayer(FullPrecision, tf_keras.layers.Layer):
     """Identity layer that adds ``weight * mean_batch KL(q(z|x) || p(z))`` to the losses.
 
     ``q`` is given either as ``[mu, log_var]`` (a diagonal Gaussian, as in the
@@ -55,8 +34,12 @@ class KLDivergenceLayer(tf_keras.layers.Layer):
       method: ``"auto"``, ``"analytic"`` or ``"monte_carlo"``.
       num_samples: draws for the Monte Carlo estimate.
 
+    The KL (and the loss) is computed in float32 under a mixed policy (in float16,
+    ``exp(log_var)`` overflows from ``log_var = 11.1``), in float64 under ``"float64"``
+    (:mod:`kerasprob.layers.policy`); the prior must have the same dtype.
+
     Input: ``[mu, log_var]`` each ``[batch, d]``, or a distribution with batch shape ``[batch]``.
-    Output: the input, unchanged.
+    Output: the input, unchanged (cast to the layer's computation dtype).
 
     References:
       Kingma & Welling (2014), Auto-Encoding Variational Bayes, appendix B.
@@ -70,6 +53,13 @@ class KLDivergenceLayer(tf_keras.layers.Layer):
             raise TypeError(
                 "prior must be None or a kerasprob.layers.Prior layer (e.g. NormalPrior, "
                 f"MixtureNormalPrior). Received: prior={prior!r}"
+            )
+        if prior is not None and prior.compute_dtype != self.compute_dtype:
+            raise ValueError(
+                f"the prior computes in {prior.compute_dtype} but this layer in "
+                f"{self.compute_dtype}: give both the same dtype (or set the global policy "
+                f"before making them). Received: prior={prior.name} with "
+                f"dtype={prior.dtype_policy.name!r}, dtype={self.network_policy.name!r}"
             )
         self.prior = prior
         self._initial_weight = check_positive_float("weight", weight, allow_zero=True)
@@ -111,7 +101,7 @@ class KLDivergenceLayer(tf_keras.layers.Layer):
         """``KL(q || p)`` per batch member, shape ``[batch]``."""
         q = as_distribution(inputs)
         if q is None:
-            mu, log_var = inputs
+            mu, log_var = (tf.cast(v, self.compute_dtype) for v in inputs)
             if self.prior is None and self.method != "monte_carlo":
                 return gaussian_kl_to_standard_normal(mu, log_var)
             q = tfd.MultivariateNormalDiag(mu, tf.exp(0.5 * log_var))
@@ -125,7 +115,10 @@ class KLDivergenceLayer(tf_keras.layers.Layer):
         return inputs
 
     def compute_output_shape(self, input_shape):
-        return input_shape
+        if isinstance(input_shape, (list, tuple)) and input_shape and isinstance(
+                input_shape[0], (list, tuple, tf.TensorShape)):
+            return [tf.TensorShape(shape) for shape in input_shape]
+        return tf.TensorShape(input_shape)
 
     def get_config(self):
         return {

@@ -1,5 +1,6 @@
 """A multilayer perceptron as one serializable layer."""
 
+import tensorflow as tf
 import tf_keras
 
 from kerasprob.serialization import register
@@ -18,7 +19,11 @@ class MLP(tf_keras.layers.Layer):
       output_initializer: initializer name of the final kernel (``"zeros"``
         makes the network start as the constant ``bias``).
 
-    Input shape: ``[batch..., features]``. Output shape: ``[batch..., output_units]``.
+    The layer's ``dtype`` (policy) reaches every ``Dense``: ``MLP(..., dtype="float64")``
+    computes in float64, ``dtype="mixed_bfloat16"`` in bfloat16 with float32 weights.
+
+    Input shape: ``[batch..., features]``. Output shape: ``[batch..., output_units]``, in the
+    layer's compute dtype.
     """
 
     def __init__(
@@ -39,12 +44,13 @@ class MLP(tf_keras.layers.Layer):
         self.hidden = [
             tf_keras.layers.Dense(
                 units, activation=activation, kernel_initializer=kernel_initializer,
-                name=f"hidden_{i}",
+                name=f"hidden_{i}", dtype=self.dtype_policy,
             )
             for i, units in enumerate(self.hidden_units)
         ]
         self.out = tf_keras.layers.Dense(
-            self.output_units, kernel_initializer=output_initializer, name="output"
+            self.output_units, kernel_initializer=output_initializer, name="output",
+            dtype=self.dtype_policy,
         )
 
     def build(self, input_shape):
@@ -62,7 +68,7 @@ class MLP(tf_keras.layers.Layer):
         return self.out(h)
 
     def compute_output_shape(self, input_shape):
-        return (*tuple(input_shape[:-1]), self.output_units)
+        return tf.TensorShape(input_shape)[:-1].concatenate([self.output_units])
 
     def get_config(self):
         return {

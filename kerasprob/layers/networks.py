@@ -24,11 +24,13 @@ import numpy as np
 import tensorflow as tf
 import tf_keras
 
+from kerasprob.math.conv import few_channel_conv2d, upsample_conv2d
 from kerasprob.serialization import register
 from kerasprob.validation import check_positive_int, check_shape
 
+# The custom-gradient convolutions are tier-1 math (kerasprob.math.conv), imported here.
 __all__ = ["SEED_001", "ConvDecoder", "ConvEncoder", "FewChannelConv2D", "UpsampleConv2D",
-           "conv_architecture", "few_channel_conv2d", "upsample_conv2d"]
+           "conv_architecture"]
 
 #: The seed's network (TFP course, "Probabilistic generative models" capstone):
 #: encoder Conv(32, 3, /2) BN, Conv(64, 3, /2) BN, Conv(128, 3, /3) BN, Flatten, Dense;
@@ -93,172 +95,6 @@ def conv_architecture(image_shape):
     return {"encoder": encoder, "decoder": decoder}
 
 
-def _gradient_taps(factor, kernel_size):
-    """The 1-D tap matrix ``M`` ``[factor + kernel_size - 1, kernel_size]`` of the input
-    gradient of ``UpSampling(factor) -> Conv(kernel_size, "same")``.
-
-    With ``b = (kernel_size - 1) // 2`` zeros of "same" padding before, output ``y`` reads
-    the upsampled input at ``y + a - b``, so input pixel ``i`` receives
-    ``sum_{p < factor, a} dY[factor i + p - a + b] K[a]``. Grouping the pairs ``(p, a)`` by
-    ``u = p - a + b`` gives one stride-``factor`` correlation of ``dY`` with the kernel
-    ``G[u] = sum_a M[u, a] K[a]``; ``M`` counts the pairs.
-    """
-    taps = np.zeros((factor + kernel_size - 1, kernel_size), np.float32)
-    for p in range(factor):
-        for a in range(kernel_size):
-            taps[p - a + kernel_size - 1, a] += 1.0
-    return taps
-
-
-def _output_gradient_padding(kernel_size):
-    """Pads ``dY`` so that every ``k x k`` tap of a stride-1 "same" convolution reads it at
-    a non-negative offset: tap ``a`` of output row ``y`` is padded row ``y + k - 1 - a``."""
-    before = (kernel_size - 1) // 2
-    rows = [kernel_size - 1 - before, before]
-    return [[0, 0], rows, rows, [0, 0]]
-
-
-def _kernel_layout(matrix, kernel_size, c_out):
-    """``[c_in, k k c_out]`` (tap-major columns) -> a ``Conv2D`` kernel ``[k, k, c_in, c_out]``."""
-    c_in = matrix.shape[0]
-    return tf.transpose(tf.reshape(matrix, [c_in, kernel_size, kernel_size, c_out]), [1, 2, 0, 3])
-
-
-def _nearest_upsample(x, factor):
-    """``[b, h, w, c] -> [b, s h, s w, c]``, each pixel repeated ``s x s`` times."""
-    return tf.repeat(tf.repeat(x, factor, axis=1), factor, axis=2)
-
-
-def upsample_conv2d(x, kernel, factor, bias=None):
-    """``conv2d(UpSampling2D(factor)(x), kernel, padding="same") (+ bias)``, cheaper gradient.
-
-    The forward pass is oneDNN's convolution of the upsampled tensor (the fastest way
-    on CPU). The gradient works at the input resolution instead, where nearest-neighbour
-    upsampling lets the ``s x s`` copies of a pixel share work:
-
-    - input: ``dX = conv(dY, G, stride s)`` with the ``(s + k - 1)^2`` taps ``G`` of
-      :func:`_gradient_taps`, instead of a full-resolution transposed convolution and a
-      sum over each ``s x s`` block (``(s + k - 1)^2 / (s k)^2`` of the multiply-adds:
-      9/16 for ``s = k = 2``);
-    - kernel: ``dK[a, b] = X^T P_ab`` where ``P_ab`` sums ``dY`` over the ``s x s`` block
-      that reads input pixel ``(i, j)`` through tap ``(a, b)`` (``1 / s^2`` of the
-      multiply-adds of the full-resolution kernel gradient);
-    - bias: the sum of ``dY``, which the centre tap's blocks cover exactly once: one
-      more row of the same matmul, ``[X, 1]^T P``.
-
-    Measured on 2 CPU threads in bfloat16 (forward and backward of the seed-001
-    decoder's layers): 32 -> 128 channels, k = 2, 18 -> 36 pixels: 11.7 -> 10.3 ms;
-    128 -> 64, k = 3, 3 -> 9: 2.7 -> 2.1 ms.
-
-    In float32 the kernel gradient is oneDNN's own, on the upsampled input kept from
-    the forward pass (``s^2`` times the multiply-adds, but no pooling passes over
-    ``dY``, which cost more than they save at float32's width), and the bias gradient
-    is the sum of ``dY``; the input gradient is the stride-``s`` convolution above,
-    padded in place. Same layer, float32, with ReLU (the 32 -> 128 layer): 18.8 ms for
-    the pooled form, 15.6 for this one, 18.2 for ``UpSampling2D`` + ``Conv2D``.
-
-    Args:
-      x: ``[batch, h, w, c_in]`` (``h``, ``w`` known statically).
-      kernel: ``[k, k, c_in, c_out]``, a ``Conv2D`` kernel (square).
-      factor: the upsampling factor ``s``.
-      bias: ``[c_out]`` or None.
-
-    Returns:
-      ``[batch, s h, s w, c_out]`` (no activation).
-    """
-    kernel = tf.cast(kernel, x.dtype)  # a tensor (the gradient reaches a variable through it)
-    k = kernel.shape[0]
-    h, w = x.shape[1], x.shape[2]
-    if h is None or w is None:  # the gradient below needs static sizes
-        y = tf.nn.conv2d(_nearest_upsample(x, factor), kernel, 1, "SAME")
-        return y if bias is None else tf.nn.bias_add(y, tf.cast(bias, x.dtype))
-    taps = _gradient_taps(factor, k)
-    before = (k - 1) // 2
-    pooled = x.dtype == tf.bfloat16  # else float32: oneDNN's own kernel gradient (see above)
-
-    def gradient(x, upsampled, kernel, dy):  # dy: [batch, s h, s w, c_out]
-        c_in, c_out = kernel.shape[2], kernel.shape[3]
-        m = tf.constant(taps, kernel.dtype)
-        g = tf.einsum("ua,abio,vb->uvoi", m, kernel, m)  # [s + k - 1, s + k - 1, c_out, c_in]
-        if not pooled:
-            dx = tf.nn.conv2d(dy, g, factor, _output_gradient_padding(k))  # [batch, h, w, c_in]
-            dk = tf.compat.v1.nn.conv2d_backprop_filter(
-                upsampled, kernel.shape, dy, [1, 1, 1, 1], "SAME")
-            return [dx, dk] if bias is None else [dx, dk, tf.reduce_sum(dy, axis=[0, 1, 2])]
-        dy_padded = tf.pad(dy, _output_gradient_padding(k))
-        dx = tf.nn.conv2d(dy_padded, g, factor, "VALID")  # [batch, h, w, c_in]
-        blocks = []  # block means of dY per tap (a, b); pooled in the padded frame
-        for a in range(k):
-            for b in range(k):
-                window = dy_padded[:, k - 1 - a: k - 1 - a + factor * h,
-                                   k - 1 - b: k - 1 - b + factor * w]
-                blocks.append(tf.nn.avg_pool2d(window, factor, factor, "VALID"))
-        means = tf.reshape(tf.concat(blocks, axis=-1), [-1, k * k * c_out])  # [n, k k c_out]
-        inputs = tf.reshape(x, [-1, c_in])
-        if bias is not None:
-            inputs = tf.concat([inputs, tf.ones_like(inputs[:, :1])], axis=-1)  # [n, c_in + 1]
-        products = float(factor * factor) * tf.linalg.matmul(inputs, means, transpose_a=True)
-        grads = [dx, _kernel_layout(products[:c_in], k, c_out)]  # products: [c_in (+1), k k c_out]
-        if bias is None:
-            return grads
-        centre = (before * k + before) * c_out  # tap (before, before) covers dY exactly once
-        return [*grads, products[c_in, centre: centre + c_out]]
-
-    @tf.custom_gradient
-    def forward(*args):
-        x, kernel = args[0], args[1]
-        upsampled = _nearest_upsample(x, factor)
-        y = tf.nn.conv2d(upsampled, kernel, 1, "SAME")
-        if bias is not None:
-            y = tf.nn.bias_add(y, args[2])
-        kept = None if pooled else upsampled  # only float32's kernel gradient reads it
-        return y, lambda dy: gradient(x, kept, kernel, dy)
-
-    args = (x, kernel) if bias is None else (x, kernel, tf.cast(bias, x.dtype))
-    return forward(*args)
-
-
-def few_channel_conv2d(x, kernel):
-    """``conv2d(x, kernel, stride 1, padding="same")`` with a kernel gradient for few outputs.
-
-    The kernel gradient ``dK[a, b] = sum_y x[y + (a, b) - o] dY[y]`` (``o`` the "same"
-    padding before) is computed as one matmul ``X^T D`` of the input ``[n, c_in]`` with
-    the ``k^2`` shifted copies of the output gradient ``D`` ``[n, k^2 c_out]``. With few
-    output channels (an image's ``C`` or ``m C`` parameters) ``D`` is small, and the matmul
-    reads ``x`` once; oneDNN's kernel-gradient convolution runs such layers far below its
-    usual rate (128 -> 3 channels, k = 2, 36 x 36, batch 20, bfloat16, 2 threads:
-    1.9 -> 1.2 ms). The forward pass and the input gradient are the usual convolutions.
-
-    Args:
-      x: ``[batch, H, W, c_in]`` (``H``, ``W`` known statically).
-      kernel: ``[k, k, c_in, c_out]`` (square).
-
-    Returns:
-      ``[batch, H, W, c_out]`` (no bias).
-    """
-    kernel = tf.cast(kernel, x.dtype)  # a tensor (the gradient reaches a variable through it)
-    k = kernel.shape[0]
-    h, w = x.shape[1], x.shape[2]
-    if h is None or w is None:
-        return tf.nn.conv2d(x, kernel, 1, "SAME")
-
-    @tf.custom_gradient
-    def forward(x, kernel):
-        def gradient(dy):  # dy: [batch, H, W, c_out]
-            c_in, c_out = kernel.shape[2], kernel.shape[3]
-            dx = tf.nn.conv2d_transpose(dy, kernel, tf.shape(x), 1, "SAME")
-            dy_padded = tf.pad(dy, _output_gradient_padding(k))
-            shifted = tf.concat([dy_padded[:, k - 1 - a: k - 1 - a + h, k - 1 - b: k - 1 - b + w]
-                                 for a in range(k) for b in range(k)], axis=-1)  # [..., k k c_out]
-            dk = tf.linalg.matmul(tf.reshape(x, [-1, c_in]),
-                                  tf.reshape(shifted, [-1, k * k * c_out]), transpose_a=True)
-            return dx, _kernel_layout(dk, k, c_out)
-
-        return tf.nn.conv2d(x, kernel, 1, "SAME"), gradient
-
-    return forward(x, kernel)
-
-
 @register
 class FewChannelConv2D(tf_keras.layers.Conv2D):
     """``Conv2D(filters, kernel_size, padding="same")`` computed by :func:`few_channel_conv2d`.
@@ -313,9 +149,10 @@ class UpsampleConv2D(tf_keras.layers.Conv2D):
         return self.activation(y) if self.activation is not None else y
 
     def compute_output_shape(self, input_shape):
-        b, h, w, _ = tuple(input_shape)
+        b, h, w, _ = tf.TensorShape(input_shape).as_list()
         f = self.factor
-        return (b, None if h is None else f * h, None if w is None else f * w, self.filters)
+        return tf.TensorShape(
+            [b, None if h is None else f * h, None if w is None else f * w, self.filters])
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor}
@@ -339,8 +176,9 @@ class ConvEncoder(tf_keras.layers.Layer):
 
     Input shape: ``[batch, H, W, C]`` or ``[batch, H, W]`` (one channel), or
     ``[images, context]`` with ``context`` of shape ``[batch, c]``.
-    Output shape: ``[batch, output_units]``, float32 whatever the layer's dtype
-    policy (``dtype="mixed_bfloat16"`` runs the convolutions in bfloat16).
+    Output shape: ``[batch, output_units]``, in the policy's variable dtype: float64 for
+    ``dtype="float64"``, float32 for float32 and the mixed policies
+    (``dtype="mixed_bfloat16"`` runs the convolutions in bfloat16).
     """
 
     def __init__(self, output_units, filters=(32, 64, 128), kernel_size=3, strides=(2, 2, 3),
@@ -374,12 +212,12 @@ class ConvEncoder(tf_keras.layers.Layer):
         h = self.flatten(h)  # [batch, features]
         if context is not None:
             h = tf.concat([h, tf.cast(context, h.dtype)], axis=-1)
-        return tf.cast(self.out(h), tf.float32)
+        return tf.cast(self.out(h), self.dtype_policy.variable_dtype)
 
     def compute_output_shape(self, input_shape):
         first = input_shape[0] if isinstance(input_shape, (list, tuple)) and isinstance(
             input_shape[0], (list, tuple, tf.TensorShape)) else input_shape
-        return (tuple(first)[:1] + (self.output_units,))
+        return tf.TensorShape(first)[:1].concatenate([self.output_units])
 
     def get_config(self):
         return {**super().get_config(), "output_units": self.output_units,
@@ -416,9 +254,9 @@ class ConvDecoder(tf_keras.layers.Layer):
     The last convolution is a :class:`FewChannelConv2D` (a ``Conv2D`` with a faster
     kernel gradient for few output channels).
 
-    Input shape: ``[batch, d]``. Output shape: ``[batch, output_units]``, float32
-    whatever the layer's dtype policy (``dtype="mixed_bfloat16"`` runs the
-    convolutions in bfloat16).
+    Input shape: ``[batch, d]``. Output shape: ``[batch, output_units]``, in the policy's
+    variable dtype: float64 for ``dtype="float64"``, float32 for float32 and the mixed
+    policies (``dtype="mixed_bfloat16"`` runs the convolutions in bfloat16).
     """
 
     def __init__(self, output_shape, output_units, initial_shape=(3, 3, 128),
@@ -476,7 +314,7 @@ class ConvDecoder(tf_keras.layers.Layer):
         h = tf.reshape(self.dense(z), [-1, *self.initial_shape])  # [batch, h, w, c0]
         for up, conv in zip(self.ups, self.convs):
             h = conv(up(h) if up is not None else h)
-        h = tf.cast(self.out(h), tf.float32)  # [batch, H, W, m C]
+        h = tf.cast(self.out(h), self.dtype_policy.variable_dtype)  # [batch, H, W, m C]
         if self.params_per_value == 1:
             return tf.reshape(h, [-1, self.output_units])
         hh, ww = self.output_shape_[:2]
@@ -485,7 +323,7 @@ class ConvDecoder(tf_keras.layers.Layer):
         return tf.reshape(h, [-1, self.output_units])
 
     def compute_output_shape(self, input_shape):
-        return (*tuple(input_shape)[:1], self.output_units)
+        return tf.TensorShape(input_shape)[:1].concatenate([self.output_units])
 
     def get_config(self):
         return {**super().get_config(), "output_shape": list(self.output_shape_),

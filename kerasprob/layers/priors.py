@@ -12,7 +12,8 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras
 
-from kerasprob.distributions import positive_scale
+from kerasprob.layers.policy import FullPrecision
+from kerasprob.math.distributions import positive_scale
 from kerasprob.serialization import register
 from kerasprob.validation import check_positive_int
 
@@ -21,8 +22,12 @@ tfd = tfp.distributions
 _SOFTPLUS_INV_ONE = math.log(math.e - 1.0)  # softplus(x) = 1
 
 
-class Prior(tf_keras.layers.Layer):
-    """Base class: ``distribution()`` returns ``p(z)``; ``call`` ignores its input."""
+class Prior(FullPrecision, tf_keras.layers.Layer):
+    """Base class: ``distribution()`` returns ``p(z)``; ``call`` ignores its input.
+
+    The distribution's dtype is the layer's computation dtype: float32 under the float32
+    and mixed policies, float64 under ``"float64"`` (:mod:`kerasprob.layers.policy`).
+    """
 
     def __init__(self, event_size, **kwargs):
         super().__init__(**kwargs)
@@ -39,7 +44,7 @@ class Prior(tf_keras.layers.Layer):
             self.build(None)
 
     def call(self, inputs=None):
-        return tf.zeros(())  # a prior has no data path; use `distribution()`.
+        return tf.zeros((), self.compute_dtype)  # a prior has no data path; use `distribution()`.
 
     def get_config(self):
         return {**super().get_config(), "event_size": self.event_size}
@@ -71,7 +76,7 @@ class NormalPrior(Prior):
     def distribution(self):
         self.ensure_built()
         if not self.learnable:
-            return tfd.MultivariateNormalDiag(loc=tf.zeros((self.event_size,)))
+            return tfd.MultivariateNormalDiag(loc=tf.zeros((self.event_size,), self.compute_dtype))
         return tfd.MultivariateNormalDiag(self.loc, positive_scale(self.raw_scale))
 
     def get_config(self):

@@ -3,6 +3,7 @@
 import tensorflow as tf
 import tf_keras
 
+from kerasprob.layers.policy import FullPrecision
 from kerasprob.serialization import register
 from kerasprob.validation import check_choice, check_positive_float, check_positive_int
 
@@ -28,7 +29,7 @@ def gaussian_sample(mu, log_var_or_scale, eps, parameterization="log_var"):
 
 
 @register
-class GaussianReparameterization(tf_keras.layers.Layer):
+class GaussianReparameterization(FullPrecision, tf_keras.layers.Layer):
     """Draws ``z = mu + sigma * eps``, ``eps ~ N(0, I)``: gradients reach ``mu`` and ``sigma``.
 
     The noise is drawn inside (default) or passed as a third input
@@ -42,6 +43,9 @@ class GaussianReparameterization(tf_keras.layers.Layer):
       parameterization: ``"log_var"`` (second input is ``log sigma^2``) or
         ``"scale"`` (second input is ``sigma > 0``).
       explicit_noise: if True, inputs are ``[mu, s, eps]`` with ``eps`` of the output shape.
+
+    Noise and samples are in float32 under a mixed policy (float64 under ``"float64"``);
+    see :mod:`kerasprob.layers.policy`.
 
     Input: ``[mu, s]`` (or ``[mu, s, eps]``), ``mu`` and ``s`` of shape ``[batch, d]``.
     Output shape: ``[batch, d]``, or ``[batch, k, d]`` when ``num_samples=k``.
@@ -76,10 +80,10 @@ class GaussianReparameterization(tf_keras.layers.Layer):
         return gaussian_sample(mu, s, eps, self.parameterization)
 
     def compute_output_shape(self, input_shape):
-        mu_shape = tuple(input_shape[0])
+        mu_shape = tf.TensorShape(input_shape[0])
         if self.num_samples is None:
             return mu_shape
-        return (mu_shape[0], self.num_samples, *mu_shape[1:])
+        return mu_shape[:1].concatenate([self.num_samples]).concatenate(mu_shape[1:])
 
     def get_config(self):
         return {
@@ -114,7 +118,7 @@ def gumbel_softmax(logits, temperature, uniform_noise, straight_through=False):
 
 
 @register
-class GumbelSoftmax(tf_keras.layers.Layer):
+class GumbelSoftmax(FullPrecision, tf_keras.layers.Layer):
     """Relaxed one-hot (concrete) sampling from logits: the Gumbel-softmax trick.
 
     Args:
@@ -122,6 +126,10 @@ class GumbelSoftmax(tf_keras.layers.Layer):
         (``layer.temperature = 0.5``) for annealing.
       straight_through: emit hard one-hot samples with relaxed gradients.
       explicit_noise: if True, inputs are ``[logits, u]`` with ``u ~ U(0, 1)``.
+
+    The uniform noise and the sample are float32 under a mixed policy (bfloat16's 8-bit
+    mantissa would bias the draws), float64 under ``"float64"``; see
+    :mod:`kerasprob.layers.policy`.
 
     Input shape: ``[batch..., K]`` logits. Output shape: ``[batch..., K]``, rows summing to 1.
 
@@ -170,7 +178,7 @@ class GumbelSoftmax(tf_keras.layers.Layer):
         return gumbel_softmax(logits, tau, u, self.straight_through)
 
     def compute_output_shape(self, input_shape):
-        return tuple(input_shape[0] if self.explicit_noise else input_shape)
+        return tf.TensorShape(input_shape[0] if self.explicit_noise else input_shape)
 
     def get_config(self):
         return {

@@ -1,8 +1,6 @@
 """Variational posteriors and evidence bounds for latent-variable models (VAE, IWAE).
 
-Tier 1 (functions on tensors): ``scale_tril_from_params``,
-``tril_gaussian_kl_to_standard_normal``, ``standard_normal_log_prob``,
-``log_importance_weights``. Tier 2 (layers): ``GaussianPosterior`` draws
+``GaussianPosterior`` draws
 reparameterized samples from ``q(z | x)`` together with their log-density,
 ``EvidenceBound`` turns ``log p(x | z_i)``, ``z_i`` and ``log q(z_i | x)`` into the
 (importance-weighted) evidence lower bound and adds its negative as the loss.
@@ -19,77 +17,26 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras
 
-from kerasprob.distributions import SCALE_FLOOR, standard_normal_log_prob
-from kerasprob.divergences import gaussian_kl_to_standard_normal
 from kerasprob.layers.kl import KLDivergenceLayer
-from kerasprob.losses import log_mean_exp
+from kerasprob.math.bounds import log_importance_weights, log_mean_exp
+from kerasprob.math.distributions import scale_tril_from_params, standard_normal_log_prob
+from kerasprob.math.divergences import (
+    gaussian_kl_to_standard_normal,
+    tril_gaussian_kl_to_standard_normal,
+)
+from kerasprob.math.random import stateless_seed
+from kerasprob.layers.policy import FullPrecision
 from kerasprob.serialization import register
 from kerasprob.validation import check_choice, check_positive_int
 
 tfd = tfp.distributions
 tfb = tfp.bijectors
 
-__all__ = [
-    "EvidenceBound",
-    "GaussianPosterior",
-    "log_importance_weights",
-    "scale_tril_from_params",
-    "standard_normal_log_prob",
-    "tril_gaussian_kl_to_standard_normal",
-]
-
-_FILL = tfb.FillScaleTriL(diag_shift=SCALE_FLOOR)
-
-
-def scale_tril_from_params(raw):
-    """``L = fill_triangular(raw)`` with diagonal ``softplus(.) + 1e-5``.
-
-    The layout of ``tfb.FillScaleTriL`` (and so of
-    :class:`kerasprob.distributions.MultivariateNormalTriL`).
-
-    Args:
-      raw: ``[batch..., d (d + 1) / 2]``.
-
-    Returns:
-      ``[batch..., d, d]`` lower-triangular ``L`` with a positive diagonal.
-    """
-    return _FILL.forward(raw)
-
-
-def tril_gaussian_kl_to_standard_normal(loc, scale_tril):
-    """``KL(N(mu, L L^T) || N(0, I)) = 1/2 (|L|_F^2 + |mu|^2 - d) - sum_i log L_ii``.
-
-    Args:
-      loc: ``[batch..., d]``.
-      scale_tril: ``[batch..., d, d]`` lower triangular with a positive diagonal.
-
-    Returns:
-      ``[batch...]`` KL divergences in nats.
-    """
-    d = tf.cast(tf.shape(loc)[-1], loc.dtype)
-    trace = tf.reduce_sum(tf.square(scale_tril), axis=[-2, -1])
-    log_det = tf.reduce_sum(tf.math.log(tf.linalg.diag_part(scale_tril)), axis=-1)
-    return 0.5 * (trace + tf.reduce_sum(tf.square(loc), axis=-1) - d) - log_det
-
-
-def log_importance_weights(log_likelihood, log_prior, log_posterior, weight=1.0):
-    """``log w_i = log p(x | z_i) + beta (log p(z_i) - log q(z_i | x))``.
-
-    With ``beta = 1`` these are the importance weights of ``p(x, z) / q(z | x)``:
-    ``log mean_i w_i`` is the IWAE bound, ``mean_i log w_i`` the ELBO.
-
-    Args:
-      log_likelihood, log_prior, log_posterior: ``[batch, k]``.
-      weight: ``beta``, scalar.
-
-    Returns:
-      ``[batch, k]``.
-    """
-    return log_likelihood + weight * (log_prior - log_posterior)
+__all__ = ["EvidenceBound", "GaussianPosterior"]
 
 
 @register
-class GaussianPosterior(tf_keras.layers.Layer):
+class GaussianPosterior(FullPrecision, tf_keras.layers.Layer):
     """Reparameterized draws ``z_i = mu + S eps_i`` from ``q(z | x) = N(mu, S S^T)``.
 
     ``covariance="diag"``: parameters ``[mu | log sigma^2]`` (``2 d``), ``S = diag(sigma)``,
@@ -103,6 +50,9 @@ class GaussianPosterior(tf_keras.layers.Layer):
       latent_dim: ``d``.
       covariance: ``"diag"`` or ``"full"``.
       num_samples: ``k``, draws per example made by ``call``.
+
+    Draws, noise and ``log q`` are float32 under a mixed policy, float64 under
+    ``"float64"`` (:mod:`kerasprob.layers.policy`).
 
     Input shape: ``[batch, params_size]``.
     Output shape: ``[batch, k, d]`` draws (``sample`` also returns ``log q``, ``[batch, k]``).
@@ -126,6 +76,7 @@ class GaussianPosterior(tf_keras.layers.Layer):
 
     def split(self, params):
         """``(mu [batch, d], s)``: ``s`` is ``log sigma^2 [batch, d]`` or ``L [batch, d, d]``."""
+        params = tf.cast(params, self.compute_dtype)  # float32 under a mixed policy
         d = self.latent_dim
         mu, rest = params[..., :d], params[..., d:]
         if self.covariance == "diag":
@@ -145,8 +96,8 @@ class GaussianPosterior(tf_keras.layers.Layer):
         Args:
           params: ``[batch, params_size]``.
           num_samples: ``k`` (default: the layer's ``num_samples``).
-          seed: ``None`` (stateful draws), an int op seed, or a shape-``[2]`` integer
-            tensor for stateless, reproducible draws (``tf.random.stateless_normal``).
+          seed: ``None`` (stateful draws), or an int or a shape-``[2]`` integer tensor for
+            stateless, reproducible draws (:func:`kerasprob.math.random.stateless_seed`).
 
         Returns:
           ``z [batch, k, d]`` and ``log q(z | x) [batch, k]``.
@@ -155,10 +106,10 @@ class GaussianPosterior(tf_keras.layers.Layer):
         k = self.num_samples if num_samples is None else num_samples
         mu, s = self.split(params)
         shape = tf.concat([tf.shape(mu)[:1], [k], tf.shape(mu)[1:]], axis=0)
-        if seed is None or isinstance(seed, int):
-            eps = tf.random.normal(shape, dtype=mu.dtype, seed=seed)  # [batch, k, d]
+        if seed is None:
+            eps = tf.random.normal(shape, dtype=mu.dtype)  # [batch, k, d]
         else:
-            eps = tf.random.stateless_normal(shape, seed, dtype=mu.dtype)
+            eps = tf.random.stateless_normal(shape, stateless_seed(seed), dtype=mu.dtype)
         if self.covariance == "diag":
             z = mu[:, None] + tf.exp(0.5 * s)[:, None] * eps
             log_det = 0.5 * tf.reduce_sum(s, axis=-1)  # sum log sigma, [batch]
@@ -178,7 +129,7 @@ class GaussianPosterior(tf_keras.layers.Layer):
         return self.sample(params)[0]
 
     def compute_output_shape(self, input_shape):
-        return (*tuple(input_shape)[:1], self.num_samples, self.latent_dim)
+        return tf.TensorShape(input_shape)[:1].concatenate([self.num_samples, self.latent_dim])
 
     def get_config(self):
         return {**super().get_config(), "latent_dim": self.latent_dim,
@@ -228,8 +179,9 @@ class EvidenceBound(KLDivergenceLayer):
         return self.prior.distribution().log_prob(z)
 
     def _terms(self, inputs):
-        log_px, z, log_q = (tf.convert_to_tensor(v) for v in inputs[:3])
+        log_px, z, log_q = (tf.cast(v, self.compute_dtype) for v in inputs[:3])
         kl = inputs[3] if len(inputs) > 3 and self.method != "monte_carlo" else None
+        kl = None if kl is None else tf.cast(kl, self.compute_dtype)
         if kl is None and self.method == "analytic":
             raise ValueError("method='analytic' needs the analytic KL as the fourth input. "
                              f"Received: {len(inputs)} inputs")
@@ -261,4 +213,4 @@ class EvidenceBound(KLDivergenceLayer):
         return bound
 
     def compute_output_shape(self, input_shape):
-        return tuple(input_shape[0])[:1]
+        return tf.TensorShape(input_shape[0])[:1]

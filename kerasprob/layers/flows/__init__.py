@@ -9,7 +9,8 @@ conditioned on a context that every conditioner network receives.
 Families (one module each): coupling (RealNVP affine, spline), autoregressive
 (MADE, MAF, IAF, affine or spline), linear (permutations, LU, Householder),
 normalization (actnorm, batch norm), elementwise (shift, scale, tanh,
-sinh-arcsinh); the math of the spline lives in :mod:`.spline`.
+sinh-arcsinh); the spline and affine transformers' math lives in
+:mod:`kerasprob.math.spline`.
 """
 
 from kerasprob.layers.flows.autoregressive import (
@@ -28,8 +29,12 @@ from kerasprob.layers.flows.flow import (  # noqa: F401
 )
 from kerasprob.layers.flows.linear import Householder, LULinear, Permute
 from kerasprob.layers.flows.normalization import ActNorm, BatchNormBijector
-from kerasprob.layers.flows.spline import rational_quadratic_spline, spline_params_size
-from kerasprob.layers.flows.transformers import transform
+from kerasprob.layers.flows.stack import permuted_stack
+
+# The spline and affine transformers are tier-1 math (kerasprob.math.spline); these names
+# stay importable from here (``flows.spline`` is that module).
+from kerasprob.math import spline  # noqa: F401
+from kerasprob.math.spline import rational_quadratic_spline, spline_params_size, transform
 
 # FlowDistribution (a tfd.Distribution) and LayerBijector (a tfb.Bijector) are public
 # attributes but not layers, so they stay out of __all__ (the layer contract test walks it).

@@ -17,7 +17,7 @@ import tensorflow as tf
 import tf_keras
 
 from kerasprob.layers.flows.base import BijectorLayer
-from kerasprob.layers.flows.transformers import check_transformer, params_per_feature, transform
+from kerasprob.math.spline import check_transformer, params_per_feature, transform
 from kerasprob.serialization import register
 from kerasprob.validation import check_positive_int, check_units
 

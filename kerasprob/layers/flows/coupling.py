@@ -14,8 +14,8 @@ import tf_keras
 
 from kerasprob.layers.flows.autoregressive import hidden_initializer
 from kerasprob.layers.flows.base import BijectorLayer
-from kerasprob.layers.flows.transformers import check_transformer, params_per_feature, transform
 from kerasprob.layers.mlp import MLP
+from kerasprob.math.spline import check_transformer, params_per_feature, transform
 from kerasprob.serialization import register
 from kerasprob.validation import check_units
 

@@ -24,8 +24,9 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras
 
-from kerasprob.distributions import standard_normal_log_prob, stateless_seed
 from kerasprob.layers.flows.base import BijectorLayer, _shape_list
+from kerasprob.math.distributions import standard_normal_log_prob
+from kerasprob.math.random import stateless_seed
 from kerasprob.serialization import deserialize, register, serialize
 from kerasprob.validation import check_choice, check_positive_int
 

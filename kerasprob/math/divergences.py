@@ -66,3 +66,19 @@ def kl_divergence(q, p, method="auto", num_samples=1, seed=None):
             if method == "analytic":
                 raise
     return monte_carlo_kl(q, p, num_samples, seed=seed)
+
+
+def tril_gaussian_kl_to_standard_normal(loc, scale_tril):
+    """``KL(N(mu, L L^T) || N(0, I)) = 1/2 (|L|_F^2 + |mu|^2 - d) - sum_i log L_ii``.
+
+    Args:
+      loc: ``[batch..., d]``.
+      scale_tril: ``[batch..., d, d]`` lower triangular with a positive diagonal.
+
+    Returns:
+      ``[batch...]`` KL divergences in nats.
+    """
+    d = tf.cast(tf.shape(loc)[-1], loc.dtype)
+    trace = tf.reduce_sum(tf.square(scale_tril), axis=[-2, -1])
+    log_det = tf.reduce_sum(tf.math.log(tf.linalg.diag_part(scale_tril)), axis=-1)
+    return 0.5 * (trace + tf.reduce_sum(tf.square(loc), axis=-1) - d) - log_det

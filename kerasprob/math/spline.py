@@ -1,11 +1,21 @@
-"""Monotonic rational-quadratic splines (neural spline flows), as pure tensor functions.
+"""Monotonic elementwise transformers of flows: rational-quadratic splines and affine maps.
 
-``rational_quadratic_spline`` maps ``[-B, B]`` onto itself with ``K`` bins
-whose widths, heights and inner knot derivatives are free parameters; outside
-``[-B, B]`` it is the identity (linear tails, derivative 1), so data beyond the
-bound pass through unchanged and never produce NaN. The spline layers
-themselves are :class:`kerasprob.layers.flows.SplineCoupling` and
-:class:`kerasprob.layers.flows.MaskedAutoregressive` with ``transformer="spline"``.
+A coupling or autoregressive flow layer is a *conditioner* (a network producing
+``p`` parameters per feature) plus a *transformer* ``v = g(u; params)`` applied
+feature by feature; this module holds the transformers, as pure tensor functions:
+
+- ``"spline"``: :func:`rational_quadratic_spline` maps ``[-B, B]`` onto itself with
+  ``K`` bins whose widths, heights and inner knot derivatives are free parameters
+  (``3 K - 1`` per feature); outside ``[-B, B]`` it is the identity (linear tails,
+  derivative 1), so data beyond the bound pass through unchanged and never produce NaN.
+- ``"affine"``: ``v = u * exp(s) + t`` with ``s = c * tanh(raw / c)``, a log-scale
+  softly clamped to ``(-c, c)`` (``c = clamp``); 2 parameters per feature.
+
+All-zero parameters give the identity for both, so a conditioner whose last layer
+starts at zero makes the flow start at the identity. The layers are
+:class:`kerasprob.layers.flows.SplineCoupling`, :class:`~kerasprob.layers.flows.AffineCoupling`
+and :class:`~kerasprob.layers.flows.MaskedAutoregressive` (``transformer="spline"`` or
+``"affine"``).
 
 >>> import numpy as np
 >>> x = np.array([-6.0, -1.0, 0.5, 7.0], "float32")
@@ -19,6 +29,22 @@ import math
 
 import numpy as np
 import tensorflow as tf
+
+from kerasprob.validation import check_choice, check_int_at_least, check_positive_float
+
+__all__ = [
+    "MIN_BIN_HEIGHT",
+    "MIN_BIN_WIDTH",
+    "MIN_SLOPE",
+    "TRANSFORMERS",
+    "check_transformer",
+    "params_per_feature",
+    "rational_quadratic_spline",
+    "rational_quadratic_spline_packed",
+    "soft_clamp",
+    "spline_params_size",
+    "transform",
+]
 
 MIN_BIN_WIDTH = 1e-3
 MIN_BIN_HEIGHT = 1e-3
@@ -155,3 +181,49 @@ def rational_quadratic_spline_packed(x, params, bound=5.0, inverse=False):
     out = tf.where(inside, out, x)
     log_det = tf.where(inside, log_det, tf.zeros_like(log_det))
     return out, log_det
+
+
+TRANSFORMERS = ("affine", "spline")
+
+
+def check_transformer(transformer, bins, bound, clamp):
+    """Validate the transformer arguments; returns them normalized."""
+    transformer = check_choice("transformer", transformer, TRANSFORMERS)
+    bins = check_int_at_least("bins", bins, 2)
+    bound = check_positive_float("bound", bound)
+    clamp = check_positive_float("clamp", clamp)
+    return transformer, bins, bound, clamp
+
+
+def params_per_feature(transformer, bins):
+    """Number of conditioner outputs per transformed feature."""
+    return 2 if transformer == "affine" else spline_params_size(bins)
+
+
+def soft_clamp(raw, clamp):
+    """``c * tanh(raw / c)``: identity near 0, bounded by ``c``."""
+    return clamp * tf.tanh(raw / clamp)
+
+
+def transform(u, params, transformer, bins, bound, clamp, inverse=False):
+    """Apply ``g(u; params)`` (or its inverse) feature by feature.
+
+    Args:
+      u: ``[batch..., k]`` the features to transform.
+      params: ``[batch..., p, k]`` (parameter-major) with
+        ``p = params_per_feature(transformer, bins)``.
+
+    Returns:
+      ``(v, log_det)``: ``[batch..., k]`` and ``[batch...]``, the log-determinant
+      of the direction evaluated, summed over the ``k`` features.
+    """
+    if transformer == "affine":
+        shift, raw = params[..., 0, :], params[..., 1, :]
+        log_scale = soft_clamp(raw, clamp)
+        if inverse:
+            return (u - shift) * tf.exp(-log_scale), -tf.reduce_sum(log_scale, axis=-1)
+        return u * tf.exp(log_scale) + shift, tf.reduce_sum(log_scale, axis=-1)
+    rank = params.shape.rank
+    params = tf.transpose(params, [*range(rank - 2), rank - 1, rank - 2])  # [batch..., k, p]
+    v, log_det = rational_quadratic_spline_packed(u, params, bound, inverse)
+    return v, tf.reduce_sum(log_det, axis=-1)

@@ -40,18 +40,12 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras
 
-from kerasprob.distributions import (
-    DiscretizedLogistic,
-    IndependentBernoulli,
-    IndependentNormal,
-    IndependentNormalFixedScale,
-    PixelCategorical,
-    stateless_seed,
-)
 from kerasprob.layers import MLP, MixtureNormalPrior
+from kerasprob.layers.flows import InverseAutoregressive, permuted_stack
 from kerasprob.layers.networks import ConvDecoder, ConvEncoder, conv_architecture
 from kerasprob.layers.variational import EvidenceBound, GaussianPosterior
-from kerasprob.losses import log_mean_exp
+from kerasprob.math.bounds import log_mean_exp
+from kerasprob.math.random import stateless_seed
 from kerasprob.precision import resolve_precision
 from kerasprob.tuning import Float, Int, Units
 from kerasprob.validation import (
@@ -65,13 +59,12 @@ from kerasprob.validation import (
 )
 from zoo.base import ZooModel, as_numpy
 from zoo.registry import register
+from zoo.vae.likelihoods import LIKELIHOODS
 
 _fold_in = tf.random.experimental.stateless_fold_in
 
 tfd = tfp.distributions
 
-LIKELIHOODS = ("bernoulli", "gaussian", "logistic", "categorical")
-_INTEGER_LIKELIHOODS = ("logistic", "categorical")
 ENCODERS = ("dense", "conv")
 POSTERIORS = {"diag": "diag", "tril": "full"}
 PRIORS = ("normal", "mixture")
@@ -104,6 +97,7 @@ class VAE(ZooModel):
         8-bit data; the categorical decoder outputs ``num_bins`` logits per value).
       posterior_flow: ``None`` or ``"iaf"``.
       flow_depth: number of IAF layers (reversed orders in between).
+      flow_hidden_units: hidden sizes of each IAF layer's MADE.
       precision: ``"auto"``, ``"float32"`` or ``"mixed_bfloat16"``: with the latter the
         convolutional networks compute in bfloat16 (float32 weights; posterior,
         likelihood and bound in float32), about 0.6x the time per step of float32 on
@@ -149,6 +143,7 @@ class VAE(ZooModel):
         num_bins=256,
         posterior_flow=None,
         flow_depth=2,
+        flow_hidden_units=(32, 32),
         precision="auto",
         **kwargs,
     ):
@@ -156,14 +151,15 @@ class VAE(ZooModel):
         self.input_shape_ = check_shape("input_shape", input_shape)
         self.latent_dim = check_positive_int("latent_dim", latent_dim)
         self.hidden_units = check_units("hidden_units", hidden_units)
-        self.likelihood = check_choice("likelihood", likelihood, LIKELIHOODS)
+        self.likelihood = check_choice("likelihood", likelihood, tuple(LIKELIHOODS))
         self.kl_weight = check_positive_float("kl_weight", kl_weight, allow_zero=True)
         self.encoder = check_choice("encoder", encoder, ENCODERS)
         self.posterior = check_choice("posterior", posterior, POSTERIORS)
         self.prior = check_choice("prior", prior, PRIORS)
         self.num_components = check_positive_int("num_components", num_components)
         self.num_samples = check_positive_int("num_samples", num_samples)
-        if likelihood_scale is not None and self.likelihood != "gaussian":
+        likelihood_class = LIKELIHOODS[self.likelihood]
+        if likelihood_scale is not None and "scale" not in likelihood_class.options:
             raise ValueError(
                 "likelihood_scale is the fixed scale of likelihood='gaussian'; leave it None "
                 f"for likelihood={self.likelihood!r}. Received: "
@@ -178,6 +174,7 @@ class VAE(ZooModel):
             check_choice("posterior_flow", posterior_flow, FLOWS)
         self.posterior_flow = posterior_flow
         self.flow_depth = check_positive_int("flow_depth", flow_depth)
+        self.flow_hidden_units = check_units("flow_hidden_units", flow_hidden_units)
         self.precision = precision
         compute_dtype = resolve_precision(precision)  # checks the name
         if self.encoder == "conv" and len(self.input_shape_) not in (2, 3):
@@ -187,11 +184,9 @@ class VAE(ZooModel):
             )
 
         shape = self.input_shape_
-        likelihood_layer = self._likelihood_layer()
-        output_units = (
-            PixelCategorical.params_size(shape, self.num_bins)
-            if self.likelihood == "categorical" else type(likelihood_layer).params_size(shape)
-        )
+        self.data_likelihood = likelihood_class(shape, num_bins=self.num_bins,
+                                                scale=self.likelihood_scale)
+        output_units = self.data_likelihood.params_size()
         posterior_units = GaussianPosterior.params_size(self.latent_dim, POSTERIORS[posterior])
         self.flatten = tf_keras.layers.Flatten(name="flatten")
         if self.encoder == "dense":
@@ -213,32 +208,18 @@ class VAE(ZooModel):
         )
         self.kl = EvidenceBound(prior=prior_layer, weight=self.kl_weight,
                                 num_samples=self.num_samples, name="kl")
-        self.likelihood_layer = likelihood_layer
+        self.likelihood_layer = self.data_likelihood.layer(convert_to_tensor_fn="mean",
+                                                           name="likelihood")
         self._finish()
 
-    def _likelihood_layer(self):
-        shape, kw = self.input_shape_, {"convert_to_tensor_fn": "mean", "name": "likelihood"}
-        if self.likelihood == "bernoulli":
-            return IndependentBernoulli(shape, **kw)
-        if self.likelihood == "logistic":
-            return DiscretizedLogistic(shape, self.num_bins, **kw)
-        if self.likelihood == "categorical":
-            return PixelCategorical(shape, self.num_bins, **kw)
-        if self.likelihood_scale is None:
-            return IndependentNormal(shape, **kw)
-        return IndependentNormalFixedScale(shape, self.likelihood_scale, **kw)
-
     def _flow_bijectors(self):
+        """The IAF layers refining ``q(z | x)``, reverse permutations between them."""
         if self.posterior_flow is None:
             return []
-        from kerasprob.layers.flows import InverseAutoregressive, Permute
-
-        layers = []
-        for i in range(self.flow_depth):
-            if i > 0:
-                layers.append(Permute("reverse", name=f"flow_permute_{i}"))
-            layers.append(InverseAutoregressive(hidden_units=(32, 32), name=f"flow_iaf_{i}"))
-        return layers
+        return permuted_stack(
+            lambda i: InverseAutoregressive(hidden_units=self.flow_hidden_units,
+                                            name=f"flow_iaf_{i}"),
+            self.flow_depth, name="flow")
 
     @classmethod
     def hypermodel(cls, **fixed):
@@ -276,42 +257,17 @@ class VAE(ZooModel):
         return x, y
 
     def _check_values(self, name, x):
-        low, high = float(x.min()), float(x.max())
-        if self.likelihood == "bernoulli" and (low < 0.0 or high > 1.0):
-            raise ValueError(
-                f"{name} must lie in [0, 1] for likelihood='bernoulli'. Received: "
-                f"{name} with values in [{low:g}, {high:g}]; rescale it (e.g. x / x.max()) "
-                "or use likelihood='gaussian'"
-            )
-        if self.likelihood in _INTEGER_LIKELIHOODS and (
-            low < 0 or high > self.num_bins - 1 or not np.all(x == np.round(x))
-        ):
-            raise ValueError(
-                f"{name} must hold integers in [0, {self.num_bins - 1}] for "
-                f"likelihood={self.likelihood!r} with num_bins={self.num_bins}. Received: "
-                f"{name} with "
-                f"values in [{low:g}, {high:g}]"
-                + ("" if np.all(x == np.round(x)) else " (not all integers)")
-            )
+        self.data_likelihood.check_values(name, x)
 
     # ---------------------------------------------------------------- pieces
     def _split_inputs(self, inputs):
         """``(x, context)``: the data and its conditioning vector (``None`` here)."""
         return inputs, None
 
-    def _encoder_input(self, x):
-        """``x / (num_bins - 1)`` in [0, 1] for integer likelihoods, else ``x`` unchanged.
-
-        The logistic and categorical decoders score the integers ``0 .. num_bins - 1``;
-        the encoder gets them on the [0, 1] scale (raw 0..255 inputs saturate it).
-        """
-        if self.likelihood in _INTEGER_LIKELIHOODS:
-            return x / (self.num_bins - 1)
-        return x
-
     def _posterior_params(self, x, context=None, training=None):
-        """The encoder output, ``[batch, params_size]``, for data ``x`` on its own scale."""
-        x = self._encoder_input(x)
+        """The encoder output, ``[batch, params_size]``, for data ``x`` on its own scale
+        (the encoder sees ``likelihood.encoder_input(x)``)."""
+        x = self.data_likelihood.encoder_input(x)
         if self.encoder == "conv":
             return self.encoder_network(x if context is None else [x, context],
                                         training=training)

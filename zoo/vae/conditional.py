@@ -21,7 +21,7 @@ import tf_keras
 from kerasprob.validation import check_array, check_int_at_least, check_positive_int
 from zoo.base import as_numpy
 from zoo.registry import register
-from zoo.vae import VAE
+from zoo.vae.model import VAE
 
 
 @register

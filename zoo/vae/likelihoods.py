@@ -1,0 +1,152 @@
+"""Decoder likelihoods ``p(x | z)`` of the VAE family: one class each, one table.
+
+A likelihood knows everything a model needs about its data distribution: the
+distribution-output layer it builds (and so its ``params_size``), what the encoder
+sees of the data, and which data values it accepts. :class:`zoo.VAE` reads them from
+:data:`LIKELIHOODS` by name; a new likelihood is one class and one row there.
+
+>>> lik = LIKELIHOODS["categorical"](event_shape=(2, 2), num_bins=4)
+>>> lik.params_size()  # 4 logits per value
+16
+>>> float(lik.encoder_input(3.0))  # the encoder sees x / (num_bins - 1)
+1.0
+"""
+
+import numpy as np
+
+from kerasprob.distributions import (
+    DiscretizedLogistic,
+    IndependentBernoulli,
+    IndependentNormal,
+    IndependentNormalFixedScale,
+    PixelCategorical,
+)
+
+__all__ = [
+    "LIKELIHOODS",
+    "BernoulliLikelihood",
+    "CategoricalLikelihood",
+    "GaussianLikelihood",
+    "Likelihood",
+    "LogisticLikelihood",
+]
+
+
+class Likelihood:
+    """``p(x | decoder output)`` over ``event_shape``, and what it needs of the data.
+
+    Args:
+      event_shape: shape of one example.
+      num_bins: values of integer data ``0 .. num_bins - 1`` (integer likelihoods only).
+      scale: a fixed scale (``GaussianLikelihood`` only; ``None`` learns one per value).
+
+    Class attributes:
+      options: the model arguments this likelihood reads (besides ``event_shape``).
+    """
+
+    options = ()
+
+    def __init__(self, event_shape, num_bins=256, scale=None):
+        self.event_shape = tuple(event_shape)
+        self.num_bins = num_bins
+        self.scale = scale
+
+    def layer_class_and_arguments(self):
+        """``(DistributionLayer subclass, its positional constructor arguments)``."""
+        raise NotImplementedError
+
+    def layer(self, **kwargs):
+        """The distribution layer: decoder output ``[batch, params_size]`` -> ``p(x | z)``."""
+        cls, args = self.layer_class_and_arguments()
+        return cls(*args, **kwargs)
+
+    def params_size(self):
+        """Units the decoder outputs (``params_size`` takes the layer's constructor arguments)."""
+        cls, args = self.layer_class_and_arguments()
+        return cls.params_size(*args)
+
+    def encoder_input(self, x):
+        """What the encoder sees of data ``x`` (``x`` itself unless the data are integers)."""
+        return x
+
+    def check_values(self, name, x):
+        """Raise ``ValueError`` naming ``name`` if array ``x`` holds values ``p`` can't score."""
+
+
+class BernoulliLikelihood(Likelihood):
+    """Independent Bernoulli per value: data in [0, 1] (binary, or grey levels as targets)."""
+
+    def layer_class_and_arguments(self):
+        return IndependentBernoulli, (self.event_shape,)
+
+    def check_values(self, name, x):
+        low, high = float(x.min()), float(x.max())
+        if low < 0.0 or high > 1.0:
+            raise ValueError(
+                f"{name} must lie in [0, 1] for likelihood='bernoulli'. Received: "
+                f"{name} with values in [{low:g}, {high:g}]; rescale it (e.g. x / x.max()) "
+                "or use likelihood='gaussian'"
+            )
+
+
+class GaussianLikelihood(Likelihood):
+    """Independent Gaussian per value: a learned scale per value, or a fixed ``scale``."""
+
+    options = ("scale",)
+
+    def layer_class_and_arguments(self):
+        if self.scale is None:
+            return IndependentNormal, (self.event_shape,)
+        return IndependentNormalFixedScale, (self.event_shape, self.scale)
+
+
+class _IntegerLikelihood(Likelihood):
+    """A likelihood of integers ``0 .. num_bins - 1`` (e.g. 8-bit pixels).
+
+    It scores the integers; the encoder gets them as ``x / (num_bins - 1)`` in [0, 1]
+    (raw 0..255 inputs saturate it).
+    """
+
+    options = ("num_bins",)
+    name = None
+
+    def encoder_input(self, x):
+        return x / (self.num_bins - 1)
+
+    def check_values(self, name, x):
+        low, high = float(x.min()), float(x.max())
+        integers = bool(np.all(x == np.round(x)))
+        if low < 0 or high > self.num_bins - 1 or not integers:
+            raise ValueError(
+                f"{name} must hold integers in [0, {self.num_bins - 1}] for "
+                f"likelihood={self.name!r} with num_bins={self.num_bins}. Received: "
+                f"{name} with values in [{low:g}, {high:g}]"
+                + ("" if integers else " (not all integers)")
+            )
+
+
+class LogisticLikelihood(_IntegerLikelihood):
+    """Discretized logistic per value (PixelCNN++'s, one component)."""
+
+    name = "logistic"
+
+    def layer_class_and_arguments(self):
+        return DiscretizedLogistic, (self.event_shape, self.num_bins)
+
+
+class CategoricalLikelihood(_IntegerLikelihood):
+    """A ``num_bins``-way softmax per value (no order between values)."""
+
+    name = "categorical"
+
+    def layer_class_and_arguments(self):
+        return PixelCategorical, (self.event_shape, self.num_bins)
+
+
+#: ``zoo.VAE(likelihood=name)`` -> its class.
+LIKELIHOODS = {
+    "bernoulli": BernoulliLikelihood,
+    "gaussian": GaussianLikelihood,
+    "logistic": LogisticLikelihood,
+    "categorical": CategoricalLikelihood,
+}
