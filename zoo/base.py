@@ -28,7 +28,13 @@ from kerasprob.losses import NegativeLogLikelihood
 from kerasprob.math.distributions import as_distribution
 from kerasprob.optimizers import Adam
 from kerasprob.tuning import Float, ModelHyperModel
-from kerasprob.validation import check_array, check_positive_float
+from kerasprob.validation import (
+    check_array,
+    check_int_at_least,
+    check_positive_float,
+    check_positive_int,
+)
+from zoo.conditioning import DataSpec, check_dataset
 
 
 class ZooModel(tf_keras.Model):
@@ -129,9 +135,21 @@ class ZooModel(tf_keras.Model):
         """Shape of one target, or ``None`` to skip the check."""
         return None
 
+    def dataset_structures(self):
+        """The element layouts a ``tf.data.Dataset`` for this model may have: a list of tuples
+        of :class:`zoo.conditioning.DataSpec` (default ``(x,)``, ``(x, y)``, ``(x, y, w)``)."""
+        x = DataSpec("x", self.input_feature_shape())
+        y = DataSpec("y", self.target_feature_shape())
+        w = DataSpec("sample_weight", None)
+        return [(x,), (x, y), (x, y, w)]
+
     def validate_data(self, x, y=None, prefix=""):
-        """Check ``x`` (and ``y``) and return them as arrays; datasets pass through."""
-        if isinstance(x, tf.data.Dataset) or x is None:
+        """Check ``x`` (and ``y``) and return them as arrays; a dataset's ``element_spec`` is
+        checked against :meth:`dataset_structures`."""
+        if isinstance(x, tf.data.Dataset):
+            check_dataset(prefix + "x", x, self.dataset_structures())
+            return x, y
+        if x is None:
             return x, y
         x = check_array(prefix + "x", x, feature_shape=self.input_feature_shape())
         if y is not None:
@@ -171,8 +189,10 @@ class ZooModel(tf_keras.Model):
         return self._input_target(x)
 
     def _validation_data(self, data):
-        if data is None or isinstance(data, tf.data.Dataset):
+        if data is None:
             return data
+        if isinstance(data, tf.data.Dataset):
+            return self.validate_data(data, prefix="validation_")[0]
         if not isinstance(data, (tuple, list)):
             data = (data,)
         if len(data) > 2:
@@ -197,8 +217,19 @@ class ZooModel(tf_keras.Model):
         output = super().predict_step(data)
         return tf.convert_to_tensor(output) if as_distribution(output) is not None else output
 
+    @staticmethod
+    def check_fit_arguments(kwargs):
+        """Check ``fit``'s loop arguments (``epochs``, ``batch_size``, ``steps_per_epoch``,
+        ``initial_epoch``) before anything runs."""
+        for name in ("epochs", "batch_size", "steps_per_epoch", "validation_batch_size"):
+            if kwargs.get(name) is not None:
+                check_positive_int(name, kwargs[name])
+        if kwargs.get("initial_epoch") is not None:
+            check_int_at_least("initial_epoch", kwargs["initial_epoch"], 0)
+
     def fit(self, x=None, y=None, *, validation_data=None, callbacks=None, **kwargs):
         """``tf_keras.Model.fit`` after checking the data; stops on NaN keeping good weights."""
+        self.check_fit_arguments(kwargs)
         x, y = self.validate_data(x, y)
         for name in ("sample_weight", "class_weight"):
             self._check_weights(name, kwargs.get(name))

@@ -41,6 +41,7 @@ from kerasprob.validation import (
     check_units,
 )
 from zoo.base import ZooModel, as_numpy
+from zoo.conditioning import DataSpec, check_context, check_dataset
 from zoo.registry import register
 
 
@@ -131,25 +132,14 @@ class FlowModel(ZooModel):
         return check_array(name, x, feature_shape=(self.event_dim,))
 
     def _check_c(self, c, n=None, name="c", x_name="x"):
-        if not self.context_dim:
-            if c is not None:
-                raise ValueError(
-                    f"this flow is unconditional (context_dim=0); build it with context_dim=... "
-                    f"to condition on {name}. Received: {name} with shape {np.shape(c)}"
-                )
-            return None
-        if c is None:
-            raise ValueError(
-                f"this flow is conditional (context_dim={self.context_dim}); pass {name} of shape "
-                f"[batch, {self.context_dim}]. Received: {name}=None"
-            )
-        c = check_array(name, c, feature_shape=(self.context_dim,))
-        if n is not None and len(c) != n:
-            raise ValueError(
-                f"{x_name} and {name} must have the same number of examples. Received: {n} and "
-                f"{len(c)}"
-            )
-        return c
+        return check_context(name, c, self.context_dim, n, x_name, model="flow")
+
+    def dataset_structures(self):
+        """``(x,)`` batches, or ``(x, c)`` pairs for a conditional flow."""
+        x = DataSpec("x", (self.event_dim,))
+        if self.context_dim:
+            return [(x, DataSpec("c", (self.context_dim,)))]
+        return [(x,)]
 
     def _inputs(self, x, c, prefix=""):
         if isinstance(x, (list, tuple)) and c is None and len(x) == 2 and self.context_dim:
@@ -159,15 +149,20 @@ class FlowModel(ZooModel):
         return x if c is None else [x, c]
 
     def validate_data(self, x, y=None, prefix=""):
-        if isinstance(x, tf.data.Dataset) or x is None:
+        if isinstance(x, tf.data.Dataset):
+            check_dataset(prefix + "x", x, self.dataset_structures())
+            return x, y
+        if x is None:
             return x, y
         if isinstance(x, (list, tuple)):
             return self._inputs(x[0], x[1] if len(x) > 1 else None, prefix), None
         return self._inputs(x, None, prefix), None
 
     def _validation_data(self, data):
-        if data is None or isinstance(data, tf.data.Dataset):
+        if data is None:
             return data
+        if isinstance(data, tf.data.Dataset):
+            return self.validate_data(data, prefix="validation_")[0]
         if isinstance(data, (list, tuple)) and len(data) == 2 and self.context_dim:
             return (self._inputs(data[0], data[1], "validation_"),)
         if isinstance(data, (list, tuple)) and len(data) == 1:
@@ -186,6 +181,9 @@ class FlowModel(ZooModel):
         if isinstance(x, tf.data.Dataset):
             return super().fit(x, **kwargs)
         inputs = self._inputs(x, c)
+        # Every argument is checked before the data-dependent initialization changes the flow.
+        kwargs["validation_data"] = self._validation_data(kwargs.get("validation_data"))
+        self.check_fit_arguments(kwargs)
         self._initialize(inputs)
         return super().fit(inputs, **kwargs)
 

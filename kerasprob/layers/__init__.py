@@ -1,11 +1,6 @@
 """Tier-2 layers: they own variables, add losses, and expose their math as methods."""
 
 from kerasprob.layers import flows
-from kerasprob.layers.density_ratio import (
-    AdversarialKLDivergenceLayer,
-    DensityRatioClassifier,
-    QuadraticLogRatio,
-)
 from kerasprob.layers.kl import KLDivergenceLayer
 from kerasprob.layers.mlp import MLP
 from kerasprob.layers.networks import ConvDecoder, ConvEncoder
@@ -15,10 +10,8 @@ from kerasprob.layers.variational import EvidenceBound, GaussianPosterior
 
 __all__ = [
     "MLP",
-    "AdversarialKLDivergenceLayer",
     "ConvDecoder",
     "ConvEncoder",
-    "DensityRatioClassifier",
     "EvidenceBound",
     "GaussianPosterior",
     "GaussianReparameterization",
@@ -27,6 +20,5 @@ __all__ = [
     "MixtureNormalPrior",
     "NormalPrior",
     "Prior",
-    "QuadraticLogRatio",
     "flows",
 ]

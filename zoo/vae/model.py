@@ -58,6 +58,7 @@ from kerasprob.validation import (
     check_units,
 )
 from zoo.base import ZooModel, as_numpy
+from zoo.conditioning import DataSpec, check_context
 from zoo.registry import register
 from zoo.vae.likelihoods import LIKELIHOODS
 
@@ -106,6 +107,9 @@ class VAE(ZooModel):
         ``"auto"`` chooses it on such CPUs when no GPU is visible, float32
         elsewhere (:func:`kerasprob.precision.resolve_precision`). Ignored by
         dense networks.
+      context_dim: size of a context ``c`` given to the encoder and the decoder (0: none):
+        the VAE is then a model of ``p(x | c)``, fitted by ``fit(x, c)`` (see
+        :mod:`zoo.conditioning`; ``zoo.ConditionalVAE`` is the one with class labels).
 
     Input shape: ``[batch, *input_shape]``. Output: ``p(x | z_1)``, a distribution with
     batch shape ``[batch]`` and event shape ``input_shape`` (``predict`` gives its mean).
@@ -145,6 +149,7 @@ class VAE(ZooModel):
         flow_depth=2,
         flow_hidden_units=(32, 32),
         precision="auto",
+        context_dim=0,
         **kwargs,
     ):
         super().__init__(learning_rate=learning_rate, **kwargs)
@@ -176,6 +181,7 @@ class VAE(ZooModel):
         self.flow_depth = check_positive_int("flow_depth", flow_depth)
         self.flow_hidden_units = check_units("flow_hidden_units", flow_hidden_units)
         self.precision = precision
+        self.context_dim = check_int_at_least("context_dim", context_dim, 0)
         compute_dtype = resolve_precision(precision)  # checks the name
         if self.encoder == "conv" and len(self.input_shape_) not in (2, 3):
             raise ValueError(
@@ -241,7 +247,18 @@ class VAE(ZooModel):
         return {**super().get_config(), "input_shape": list(self.input_shape_)}
 
     def build_inputs(self):
-        return tf.zeros((1, *self.input_shape_))
+        x = tf.zeros((1, *self.input_shape_))
+        return [x, tf.zeros((1, self.context_dim))] if self.context_dim else x
+
+    def dataset_structures(self):
+        """``(x,)`` batches (or ``(x, x)``); ``(x, c)`` pairs with a context."""
+        x = DataSpec("x", self.input_shape_)
+        if self.context_dim:
+            return [(x, self._context_spec())]
+        return [(x,), (x, DataSpec("y", self.input_shape_))]
+
+    def _context_spec(self):
+        return DataSpec("c", (self.context_dim,))
 
     def input_feature_shape(self):
         return self.input_shape_
@@ -251,18 +268,60 @@ class VAE(ZooModel):
         return None
 
     def validate_data(self, x, y=None, prefix=""):
-        x, y = super().validate_data(x, y, prefix)
-        if isinstance(x, np.ndarray):
-            self._check_values(prefix + "x", x)
-        return x, y
+        """``x`` (and a target ``y``), or ``x`` and its context (``fit(x, c)``, ``[x, c]``)."""
+        if isinstance(x, tf.data.Dataset) or x is None or not self.context_dim:
+            x, y = super().validate_data(x, y, prefix)
+            if isinstance(x, np.ndarray):
+                self._check_values(prefix + "x", x)
+            return x, y
+        if y is None and isinstance(x, (list, tuple)) and len(x) == 2:
+            x, y = x  # already packed as [x, c]
+        x = self._check_x(x, prefix + "x")
+        return x, self._check_context(prefix, y, len(x))
+
+    def _check_context(self, prefix, c, n, one_row=False):
+        """The context of ``n`` examples, checked (``[n, context_dim]``); with ``one_row``, one
+        context ``[context_dim]`` stands for all ``n``."""
+        if one_row and self.context_dim and np.shape(c) == (self.context_dim,):
+            c = np.repeat(np.asarray(c)[None], n, axis=0)
+        return check_context(prefix + "c", c, self.context_dim, n, prefix + "x", model="VAE")
+
+    def _context_tensor(self, c):
+        """A checked context as the tensor the networks see."""
+        return None if c is None else tf.constant(c, tf.float32)
+
+    def _with_target(self, data):
+        x, y, sample_weight = tf_keras.utils.unpack_x_y_sample_weight(data)
+        if self.context_dim and y is not None and not isinstance(x, (list, tuple)):
+            x, y = (x, y), None  # (x, c) pairs: c is the context, x the target
+        return super()._with_target(tf_keras.utils.pack_x_y_sample_weight(x, y, sample_weight))
+
+    def predict(self, x, **kwargs):
+        """Mean of ``p(x | z)``, ``z ~ q(z | x)``; with a context, ``predict((x, c))`` or a
+        dataset of ``(x, c)`` batches."""
+        if not self.context_dim:
+            return super().predict(x, **kwargs)
+        if isinstance(x, tf.data.Dataset):  # Keras would read the context as a target
+            self.validate_data(x)
+            return tf_keras.Model.predict(self, x.map(lambda *pair: (pair,)), **kwargs)
+        if not (isinstance(x, (list, tuple)) and len(x) == 2):
+            raise ValueError(
+                f"{type(self).__name__}.predict takes (x, {self._context_spec().name}): the "
+                f"data and its context. Received: x of type {type(x).__name__}"
+            )
+        images, context = self.validate_data(x[0], x[1])
+        return tf_keras.Model.predict(self, (images, context), **kwargs)
 
     def _check_values(self, name, x):
         self.data_likelihood.check_values(name, x)
 
     # ---------------------------------------------------------------- pieces
     def _split_inputs(self, inputs):
-        """``(x, context)``: the data and its conditioning vector (``None`` here)."""
-        return inputs, None
+        """``(x, context)``: the data and its context ``[batch, context_dim]`` (or ``None``)."""
+        if not self.context_dim:
+            return inputs, None
+        x, c = inputs
+        return x, tf.cast(c, x.dtype)
 
     def _posterior_params(self, x, context=None, training=None):
         """The encoder output, ``[batch, params_size]``, for data ``x`` on its own scale
@@ -317,33 +376,42 @@ class VAE(ZooModel):
         return self.likelihood_layer(decoded)
 
     # ------------------------------------------------------------ public API
-    def _check_x(self, x):
-        x = check_array("x", x, feature_shape=self.input_shape_)
-        self._check_values("x", x)
+    def _check_x(self, x, name="x"):
+        x = check_array(name, x, feature_shape=self.input_shape_)
+        self._check_values(name, x)
         return x
 
-    def encode(self, x):
-        """``q(z | x)`` before any flow (a ``MultivariateNormalDiag`` or ``TriL``)."""
-        return self.posterior_layer.distribution(self._posterior_params(self._check_x(x)))
+    def _context_for(self, c, n):
+        """The checked context tensor of ``n`` examples (``None`` without a context)."""
+        return self._context_tensor(self._check_context("", c, n, one_row=True))
 
-    def decode(self, z):
-        """``p(x | z)`` for latent codes ``z`` of shape ``[batch, latent_dim]``."""
+    def encode(self, x, c=None):
+        """``q(z | x)`` (``q(z | x, c)``) before any flow (a ``MultivariateNormalDiag`` or
+        ``TriL``)."""
+        x = self._check_x(x)
+        context = self._context_for(c, len(x))
+        return self.posterior_layer.distribution(self._posterior_params(x, context))
+
+    def decode(self, z, c=None):
+        """``p(x | z)`` (``p(x | z, c)``) for latent codes ``z`` ``[batch, latent_dim]``."""
         z = check_array("z", z, feature_shape=(self.latent_dim,))
-        return self.likelihood_layer(self._decoder_params(z))
+        return self.likelihood_layer(self._decoder_params(z, self._context_for(c, len(z))))
 
-    def reconstruct(self, x):
-        """Mean of ``p(x | z = E[z | x])``, shape ``[batch, *input_shape]``."""
-        return as_numpy(self.decode(self.encode(x).mean()).mean())
+    def reconstruct(self, x, c=None):
+        """Mean of ``p(x | z = E[z | x], c)``, shape ``[batch, *input_shape]``."""
+        return as_numpy(self.decode(self.encode(x, c).mean(), c).mean())
 
     def prior_distribution(self):
         """``p(z)``: ``N(0, I)`` or the learned mixture."""
         return self.kl.prior_distribution(tfd.MultivariateNormalDiag(tf.zeros(self.latent_dim)))
 
-    def sample(self, n, seed=None, mean=True):
+    def sample(self, n, c=None, seed=None, mean=True):
         """``n`` draws from the model: ``z ~ p(z)``, then the mean of ``p(x | z)`` (or a draw).
 
         Args:
           n: number of draws.
+          c: with a context, one context ``[context_dim]`` for every draw or ``n`` of them
+            ``[n, context_dim]``.
           seed: ``None``, or an int for reproducible draws (same numbers from a
             reloaded model).
           mean: if False, ``x ~ p(x | z)`` instead of its mean.
@@ -351,17 +419,10 @@ class VAE(ZooModel):
         Returns:
           ``np.ndarray`` of shape ``[n, *input_shape]``.
         """
-        return self._sample(n, None, seed, mean)
-
-    def _sample(self, n, context, seed, mean):
-        """``z ~ p(z)`` ``[n, d]``, then the mean of (or a draw from) ``p(x | z, context)``.
-
-        An int ``seed`` makes both draws stateless: ``z`` from the seed ``[seed, 0]``,
-        ``x`` from ``[seed, 1]``.
-        """
         n = check_positive_int("n", n)
+        context = self._context_for(c, n)
         prior_seed = draw_seed = None
-        if seed is not None:
+        if seed is not None:  # both draws stateless: z from [seed, 0], x from [seed, 1]
             seed = check_int_at_least("seed", seed, 0)
             prior_seed, draw_seed = stateless_seed(seed, 0), stateless_seed(seed, 1)
         z = self.prior_distribution().sample(n, seed=prior_seed)  # [n, d]
@@ -399,7 +460,7 @@ class VAE(ZooModel):
             cache[k] = tf.function(log_weights, reduce_retracing=True)
         return cache[k]
 
-    def log_likelihood(self, x, num_samples=100, batch_size=64, seed=None):
+    def log_likelihood(self, x, c=None, num_samples=100, batch_size=64, seed=None):
         """Importance-sampling estimate of ``log p(x)`` per example, in nats.
 
         ``log (1/k) sum_i p(x, z_i) / q(z_i | x)``, ``z_i ~ q(z | x)``: the IWAE bound
@@ -408,6 +469,7 @@ class VAE(ZooModel):
 
         Args:
           x: ``[batch, *input_shape]``.
+          c: its contexts ``[batch, context_dim]`` (with a context; ``log p(x | c)``).
           num_samples: ``k``.
           batch_size: examples per pass (samples are drawn in chunks, so memory stays
             bounded for any ``k``).
@@ -418,7 +480,10 @@ class VAE(ZooModel):
         Returns:
           ``np.ndarray`` of shape ``[batch]``.
         """
-        return self._log_likelihood(self._check_x(x), None, num_samples, batch_size, seed)
+        x = self._check_x(x)
+        context = self._context_for(c, len(x))
+        context = None if context is None else as_numpy(context)
+        return self._log_likelihood(x, context, num_samples, batch_size, seed)
 
     @classmethod
     def example(cls, seed=0):

@@ -59,6 +59,7 @@ __all__ = [
     "Tanh",
     "coupling_mask",
     "made_masks",
+    "permuted_stack",
     "rational_quadratic_spline",
     "spline_params_size",
     "standard_normal_log_prob",
