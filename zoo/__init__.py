@@ -8,9 +8,7 @@ True
 import kerasprob  # noqa: F401 - registers kerasprob layers for loading
 from zoo import datasets
 from zoo.base import ZooModel
-from zoo.density_ratio import DensityRatioEstimator, ImplicitGenerator
 from zoo.flows import IAF, MAF, NeuralSplineFlow, RealNVP
-from zoo.gp import SGPR
 from zoo.registry import get, list_models, load, register
 from zoo.vae import VAE, ConditionalVAE
 
@@ -21,10 +19,7 @@ __all__ = [
     "MAF",
     "VAE",
     "ConditionalVAE",
-    "DensityRatioEstimator",
-    "ImplicitGenerator",
     "NeuralSplineFlow",
-    "SGPR",
     "RealNVP",
     "ZooModel",
     "datasets",

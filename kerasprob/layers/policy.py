@@ -1,0 +1,92 @@
+"""Which dtype a probabilistic layer computes in, under any Keras dtype policy.
+
+A Keras layer follows its ``dtype`` (a dtype policy: ``"float32"``, ``"float64"``,
+``"mixed_float16"``, ``"mixed_bfloat16"``; the global policy when not given). Layers
+whose outputs are log-densities, divergences, losses or random draws cannot compute in
+16 bits: ``exp(12)`` overflows float16 (a KL of ``log_var = 12`` becomes ``inf``), and
+bfloat16's 8-bit mantissa biases uniform noise (Gumbel-softmax draws). Such a layer
+mixes in :class:`FullPrecision`:
+
+- its own computation dtype is the policy's *variable* dtype: float64 under
+  ``"float64"``, float32 under ``"float32"`` and under both mixed policies;
+- the networks it builds (a coupling layer's conditioner, an autoregressive layer's
+  MADE) get the policy as it was requested (:attr:`FullPrecision.network_policy`), so
+  they run in 16 bits under a mixed policy and hand their outputs back cast up;
+- ``get_config()["dtype"]`` is the requested policy, so a saved model reloads with the
+  same networks' precision.
+
+>>> import tf_keras
+>>> from kerasprob.layers import GumbelSoftmax
+>>> layer = GumbelSoftmax(dtype="mixed_bfloat16")
+>>> layer.compute_dtype, layer.network_policy.name
+('float32', 'mixed_bfloat16')
+"""
+
+import tensorflow as tf
+import tf_keras
+from tf_keras.src.mixed_precision import policy as policy_lib
+
+__all__ = ["FullPrecision", "full_precision_dtype", "resolve_policy"]
+
+
+def resolve_policy(dtype):
+    """A ``tf_keras.mixed_precision.Policy`` from a layer's ``dtype`` argument.
+
+    Args:
+      dtype: None (the global policy), a policy, a policy name or dtype (``"float64"``,
+        ``tf.float64``, ``"mixed_bfloat16"``) or a serialized policy (a config's ``dtype``).
+
+    Raises:
+      ValueError: ``dtype`` names no dtype policy.
+    """
+    if dtype is None:
+        return tf_keras.mixed_precision.global_policy()
+    if isinstance(dtype, tf_keras.mixed_precision.Policy):
+        return dtype
+    if isinstance(dtype, dict):
+        return policy_lib.deserialize(dtype)
+    if isinstance(dtype, tf.DType):
+        dtype = dtype.name
+    try:
+        return tf_keras.mixed_precision.Policy(dtype)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            "dtype must be a dtype or a Keras dtype policy name ('float32', 'float64', "
+            f"'mixed_float16', 'mixed_bfloat16'). Received: dtype={dtype!r}"
+        ) from error
+
+
+def full_precision_dtype(dtype):
+    """The dtype a probabilistic layer of policy ``dtype`` computes in: the policy's
+    variable dtype (float32 for the mixed policies), as a ``tf.DType``."""
+    return tf.as_dtype(resolve_policy(dtype).variable_dtype)
+
+
+class FullPrecision:
+    """Mixin of layers whose math must stay in at least float32 (see the module docstring).
+
+    Put it first among the bases; the layer's ``__init__`` passes its keyword arguments
+    through :meth:`_full_precision_kwargs` before calling ``super().__init__``.
+    """
+
+    @staticmethod
+    def _full_precision_kwargs(kwargs):
+        requested = resolve_policy(kwargs.get("dtype"))
+        kwargs = dict(kwargs)
+        kwargs["dtype"] = tf_keras.mixed_precision.Policy(requested.variable_dtype)
+        return requested, kwargs
+
+    def __init__(self, *args, **kwargs):
+        requested, kwargs = self._full_precision_kwargs(kwargs)
+        super().__init__(*args, **kwargs)
+        self._network_policy = requested
+
+    @property
+    def network_policy(self):
+        """The dtype policy as requested: what the networks this layer builds use."""
+        return self._network_policy
+
+    def get_config(self):
+        config = super().get_config()
+        config["dtype"] = policy_lib.serialize(self._network_policy)
+        return config
