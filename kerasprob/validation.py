@@ -153,3 +153,90 @@ def check_array(name, value, *, feature_shape=None, dtype="float", allow_nonfini
             f"{name} must be finite. Received: {name} with {bad} NaN or inf value(s)"
         )
     return array
+
+
+def _show_bound(bound):
+    text = f"{bound:g}"
+    return text if float(text) == bound else repr(float(bound))
+
+
+def check_finite_real(name, value, *, greater_than=None, at_least=None, less_than=None,
+                      at_most=None):
+    """Return ``float(value)`` if it is a finite real number in the interval the bounds give.
+
+    ``greater_than`` / ``at_least`` bound it below (open / closed), ``less_than`` /
+    ``at_most`` above; each end is optional. Bools are refused. Every failure, a value that
+    is not a real number included, raises ``ValueError`` stating the interval, e.g.::
+
+        test_fraction must be a finite real number in (0, 1). Received: test_fraction=1.5
+    """
+    if greater_than is not None and at_least is not None:
+        raise TypeError("check_finite_real takes greater_than or at_least, not both")
+    if less_than is not None and at_most is not None:
+        raise TypeError("check_finite_real takes less_than or at_most, not both")
+    low = greater_than if greater_than is not None else at_least
+    high = less_than if less_than is not None else at_most
+    ok = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+    if ok:
+        number = float(value)
+        ok = bool(np.isfinite(number))
+        ok = ok and (low is None or (number > low if greater_than is not None else number >= low))
+        ok = ok and (high is None or (number < high if less_than is not None else number <= high))
+    if not ok:
+        if low is not None and high is not None:
+            left = "(" if greater_than is not None else "["
+            right = ")" if less_than is not None else "]"
+            where = f" in {left}{_show_bound(low)}, {_show_bound(high)}{right}"
+        elif low is not None:
+            where = f" {'>' if greater_than is not None else '>='} {_show_bound(low)}"
+        elif high is not None:
+            where = f" {'<' if less_than is not None else '<='} {_show_bound(high)}"
+        else:
+            where = ""
+        raise ValueError(
+            f"{name} must be a finite real number{where}. Received: {name}={_show(value)}"
+        )
+    return number
+
+
+def check_seed(name, value, *, allow_none=False):
+    """Return ``int(value)`` if it is a non-negative integer, the seed
+    ``numpy.random.default_rng`` takes (bools refused); else ``ValueError``."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(
+            f"{name} must be a non-negative integer seed. Received: {name}={_show(value)}"
+        )
+    return int(value)
+
+
+def check_rng(name, value):
+    """Return a ``numpy.random.Generator``: ``value`` itself if it is one, else
+    ``numpy.random.default_rng(value)`` for a non-negative integer seed; else ``ValueError``."""
+    if isinstance(value, np.random.Generator):
+        return value
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 0:
+        return np.random.default_rng(int(value))
+    raise ValueError(
+        f"{name} must be a numpy.random.Generator or a non-negative integer seed. "
+        f"Received: {name}={_show(value)}"
+    )
+
+
+def check_points(name, value, dim):
+    """Return ``value`` as a float64 array ``[..., dim]`` of points in ``R^dim``.
+
+    Any array-like that numpy converts to float64 is accepted; anything else, a scalar, or a
+    last axis of another size raises ``ValueError``, e.g.::
+
+        x must be an array of 2-D points of shape [..., 2]. Received: x with shape (4, 3)
+    """
+    expected = f"{name} must be an array of {dim}-D points of shape [..., {dim}]"
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{expected}. Received: {name}={_show(value)}") from None
+    if array.ndim < 1 or array.shape[-1] != dim:
+        raise ValueError(f"{expected}. Received: {name} with shape {array.shape}")
+    return array

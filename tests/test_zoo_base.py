@@ -246,6 +246,18 @@ def test_load_errors_name_the_path(tmp_path):
         zoo.load(str(tmp_path / "missing.keras"))
 
 
+def test_load_says_what_a_savedmodel_directory_is(tmp_path):
+    import tensorflow as tf
+
+    module = tf.Module()
+    module.v = tf.Variable(1.0)
+    tf.saved_model.save(module, str(tmp_path / "exported"))
+    with pytest.raises(ValueError, match=r"SavedModel directory.*tf.saved_model.load.*\.keras"):
+        zoo.load(str(tmp_path / "exported"))
+    with pytest.raises(ValueError, match=r"Received: path=.*, a directory\."):
+        zoo.load(str(tmp_path))
+
+
 def test_entry_point_models_are_listed(monkeypatch):
     class Plugin(zoo.VAE):
         pass

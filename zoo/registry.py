@@ -65,6 +65,15 @@ def load(path):
     pickled function is refused.
     """
     path = os.fspath(path)
+    if os.path.isdir(path):
+        what = ("a TensorFlow SavedModel directory" if os.path.isfile(
+            os.path.join(path, "saved_model.pb")) else "a directory")
+        raise ValueError(
+            f"path must be a '.keras' file. Received: path={path!r}, {what}. zoo.load reads "
+            "the .keras files that model.save('name.keras') writes (a SavedModel holds traced "
+            "graphs, not the model's config: load it with tf.saved_model.load, or save the "
+            "model again as .keras)"
+        )
     if not os.path.isfile(path):
         hint = (
             f" ({path!r} is a model name: build one with zoo.get({path!r})(...); "

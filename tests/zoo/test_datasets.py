@@ -10,8 +10,11 @@ import numpy as np
 import pytest
 
 from zoo import datasets as ds
+from zoo.datasets import random_flow, real, rendering
 
-DATASETS_FILE = pathlib.Path(ds.__file__)
+PACKAGE_DIR = pathlib.Path(ds.__file__).parent
+REPO_DIR = PACKAGE_DIR.parents[1]
+MODULES = ("real", "toy2d", "random_flow", "rendering")
 
 
 # --------------------------------------------------------------------------------------------
@@ -108,7 +111,7 @@ def matplotlib_contour_image(z_grid):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    g = np.linspace(-1.0, 1.0, 100)
+    g = np.linspace(-1.0, 1.0, len(z_grid))
     xx, yy = np.meshgrid(g, g)
     fig = Figure(figsize=(0.5, 0.5), dpi=72)
     canvas = FigureCanvasAgg(fig)
@@ -126,28 +129,38 @@ def matplotlib_contour_image(z_grid):
 # --------------------------------------------------------------------------------------------
 
 
-def test_module_does_not_import_tensorflow():
-    # Load the file on its own (not through the zoo package, whose __init__ may import
-    # TensorFlow) and check that nothing pulled TensorFlow in.
+def test_modules_do_not_import_tensorflow():
+    # Import the package and its modules without running the __init__ of zoo or kerasprob
+    # (both import TensorFlow): empty stand-ins with the real __path__ let zoo.datasets.*
+    # and kerasprob.validation load on their own. Nothing may pull TensorFlow (or
+    # matplotlib, scikit-learn) in.
+    roots = {name: str(REPO_DIR / name) for name in ("zoo", "kerasprob")}
     code = (
-        "import importlib.util, sys\n"
-        f"spec = importlib.util.spec_from_file_location('zoo_datasets', {str(DATASETS_FILE)!r})\n"
-        "m = importlib.util.module_from_spec(spec)\n"
-        "spec.loader.exec_module(m)\n"
+        "import sys, types\n"
+        f"for name, path in {roots!r}.items():\n"
+        "    m = types.ModuleType(name); m.__path__ = [path]; sys.modules[name] = m\n"
+        f"for module in {MODULES!r}:\n"
+        "    __import__('zoo.datasets.' + module)\n"
+        "import zoo.datasets as m\n"
         "m.load_iris(); m.load_digits(); m.make_flow_images(2)\n"
         "print(sorted(k for k in sys.modules if k.split('.')[0] in "
         "('tensorflow', 'tf_keras', 'matplotlib', 'sklearn')))\n"
+        "print(sorted(k for k in sys.modules if k.startswith('zoo.datasets.')))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
-    assert out.stdout.strip() == "[]"
+    lines = out.stdout.strip().splitlines()
+    assert lines[0] == "[]"
+    assert lines[1] == str(sorted("zoo.datasets." + m for m in MODULES))
 
 
-def test_all_names_exist_and_data_files_ship_beside_module():
+def test_all_names_exist_and_data_files_ship_in_zoo_data():
     for name in ds.__all__:
         assert hasattr(ds, name), name
-    data_dir = DATASETS_FILE.parent / "data"
+    # pyproject's package-data zoo = ["data/*"] ships zoo/data/; the loaders read from there.
+    data_dir = PACKAGE_DIR.parent / "data"
+    assert real._DATA_DIR == data_dir.resolve()
     assert (data_dir / "iris.csv").is_file()
     assert (data_dir / "digits.npz").is_file()
 
@@ -395,14 +408,15 @@ def test_flow_log_prob_matches_change_of_variables():
     for j in range(2):
         dz = np.zeros(2)
         dz[j] = eps
-        jac[:, :, j] = (ds._flow_forward(z + dz, a, theta) - ds._flow_forward(z - dz, a, theta)) / (
-            2 * eps
-        )
+        jac[:, :, j] = (
+            random_flow._flow_forward(z + dz, a, theta)
+            - random_flow._flow_forward(z - dz, a, theta)
+        ) / (2 * eps)
     log_det = np.log(np.abs(np.linalg.det(jac)))
     log_base = -0.5 * np.sum(z**2, axis=-1) / 0.09 - math.log(2 * math.pi * 0.09)
     expected = log_base - log_det
-    x_exact = ds._flow_forward(z, a, theta)
-    np.testing.assert_allclose(ds._flow_log_prob(x_exact, a, theta), expected, atol=1e-5)
+    x_exact = random_flow._flow_forward(z, a, theta)
+    np.testing.assert_allclose(random_flow._flow_log_prob(x_exact, a, theta), expected, atol=1e-5)
     np.testing.assert_allclose(ds.flow_log_prob(x, a, theta), expected, atol=2e-2)
     assert np.isneginf(ds.flow_log_prob([[1.0, 0.0], [0.2, -1.5]], a, theta)).all()
 
@@ -464,10 +478,10 @@ def test_flow_images_match_matplotlib_contourf():
     same, close, diffs = [], [], []
     for _ in range(20):
         a, theta = ds.sample_random_flow_params(rng)
-        z_grid = np.exp(ds._flow_log_prob(grid, a, theta))
+        z_grid = np.exp(random_flow._flow_log_prob(grid, a, theta))
         reference = matplotlib_contour_image(z_grid).astype(np.int64)
         assert reference.shape == (36, 36, 3)
-        ours = ds._flow_image(a, theta, 36).astype(np.int64)
+        ours = random_flow._flow_image(a, theta, 36).astype(np.int64)
         d = np.abs(reference - ours).max(axis=-1)
         same.append(np.mean(d == 0))
         close.append(np.mean(d <= 10))
@@ -493,10 +507,58 @@ def test_contour_levels_and_colormap_match_matplotlib():
         if i1 - i0 < 3:
             i0, i1 = 0, len(lev)
         np.testing.assert_allclose(
-            ds._contour_levels(lo, hi), lev[i0:i1], rtol=1e-12, atol=1e-12 * max(1.0, abs(hi))
+            rendering._contour_levels(lo, hi),
+            lev[i0:i1],
+            rtol=1e-12,
+            atol=1e-12 * max(1.0, abs(hi)),
         )
     hot = matplotlib.colormaps["hot"](np.linspace(0.0, 1.0, 256))[:, :3]
-    np.testing.assert_allclose(ds._HOT_LUT, hot, atol=1e-12)
+    np.testing.assert_allclose(rendering._HOT_LUT, hot, atol=1e-12)
+
+
+@pytest.mark.parametrize("grid_points", [100, 41])
+def test_filled_contour_image_matches_matplotlib_on_a_skewed_gaussian(grid_points):
+    # An off-centre, tilted Gaussian bump: a mirrored or transposed image would differ
+    # from matplotlib's in most bright pixels.
+    pytest.importorskip("matplotlib")
+    g = np.linspace(-1.0, 1.0, grid_points)
+    xx, yy = np.meshgrid(g, g)
+    u, v = xx - 0.4, yy + 0.3
+    z_grid = np.exp(-(u**2 / 0.08 + v**2 / 0.02 + u * v / 0.05))  # [G, G]
+    reference = matplotlib_contour_image(z_grid).astype(np.int64)
+    ours = rendering.filled_contour_image(z_grid, 36)
+    assert ours.shape == (36, 36, 3) and ours.dtype == np.uint8
+    d = np.abs(reference - ours.astype(np.int64)).max(axis=-1)
+    assert np.mean(d == 0) > 0.93, np.mean(d == 0)
+    assert np.mean(d <= 10) > 0.99, np.mean(d <= 10)
+    # The brightest pixels surround the peak (x, y) = (0.4, -0.3): pixel column
+    # (0.4 + 1) / 2 * 36 = 25.2, row (1 - (-0.3)) / 2 * 36 = 23.4 from the top (centres at +0.5).
+    brightness = ours.astype(np.int64).sum(axis=-1)
+    rows, cols = np.nonzero(brightness == brightness.max())
+    assert abs(cols.mean() + 0.5 - 25.2) < 1.0 and abs(rows.mean() + 0.5 - 23.4) < 1.0
+    # The flow images are this rasterizer applied to the flow density on the 100-point grid.
+    a, theta = 2.0, 1.0
+    flow_grid = np.exp(random_flow._flow_log_prob(np.stack(np.meshgrid(g, g), -1), a, theta))
+    if grid_points == 100:
+        np.testing.assert_array_equal(
+            rendering.filled_contour_image(flow_grid, 36), random_flow._flow_image(a, theta, 36)
+        )
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"z_grid": np.zeros((4, 5))}, r"z_grid must be a square grid .* shape \(4, 5\)"),
+        ({"z_grid": np.zeros(4)}, r"z_grid must be a square grid .* shape \(4,\)"),
+        ({"z_grid": np.zeros((1, 1))}, r"G >= 2\. Received: z_grid with shape \(1, 1\)"),
+        ({"z_grid": [["a", "b"], ["c", "d"]]}, r"z_grid must be a square grid .* of type list"),
+        ({"z_grid": np.full((3, 3), np.nan)}, r"z_grid must be finite.* 9 NaN"),
+        ({"z_grid": np.zeros((3, 3)), "image_size": 3}, r"image_size must be an integer >= 4"),
+    ],
+)
+def test_filled_contour_image_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        rendering.filled_contour_image(**kwargs)
 
 
 def test_load_flow_images_split_and_cache(flow_images_default):
@@ -519,7 +581,9 @@ def test_load_flow_images_split_and_cache(flow_images_default):
 # Argument validation
 # --------------------------------------------------------------------------------------------
 
-BAD_ARGUMENTS = [
+# Arguments of a wrong value (or of a wrong type, for the checks that answer every wrong
+# argument with ValueError, as kerasprob.validation.check_positive_int does).
+BAD_VALUES = [
     (ds.make_banana, {"n": -3}, "n"),
     (ds.make_banana, {"n": 0}, "n"),
     (ds.make_banana, {"n": 2.5}, "n"),
@@ -528,12 +592,9 @@ BAD_ARGUMENTS = [
     (ds.make_checkerboard, {"seed": "zero"}, "seed"),
     (ds.make_two_moons, {"noise": -0.1}, "noise"),
     (ds.make_two_moons, {"noise": float("nan")}, "noise"),
-    (ds.make_two_moons, {"return_labels": "yes"}, "return_labels"),
     (ds.make_gaussian_mixture_2d, {"n_components": 0}, "n_components"),
     (ds.make_gaussian_mixture_2d, {"scale": 0.0}, "scale"),
     (ds.make_gaussian_mixture_2d, {"radius": -1.0}, "radius"),
-    (ds.load_iris, {"return_labels": 1}, "return_labels"),
-    (ds.load_digits, {"return_labels": None}, "return_labels"),
     (ds.digits_flat_dequantized, {"test_fraction": 0.0}, "test_fraction"),
     (ds.digits_flat_dequantized, {"test_fraction": 1.5}, "test_fraction"),
     (ds.digits_flat_dequantized, {"seed": 1.0}, "seed"),
@@ -552,14 +613,31 @@ BAD_ARGUMENTS = [
 ]
 
 
+# Arguments of a wrong type: a bool flag given something else (kerasprob.validation.check_bool).
+BAD_TYPES = [
+    (ds.make_two_moons, {"return_labels": "yes"}, "return_labels"),
+    (ds.load_iris, {"return_labels": 1}, "return_labels"),
+    (ds.load_digits, {"return_labels": None}, "return_labels"),
+]
+
+
 @pytest.mark.parametrize(
-    "fn, kwargs, arg", BAD_ARGUMENTS, ids=[f"{f.__name__}-{a}" for f, _, a in BAD_ARGUMENTS]
+    "fn, kwargs, arg", BAD_VALUES, ids=[f"{f.__name__}-{a}" for f, _, a in BAD_VALUES]
 )
-def test_bad_arguments_name_the_argument_and_value(fn, kwargs, arg):
+def test_bad_values_name_the_argument_and_value(fn, kwargs, arg):
     with pytest.raises(ValueError, match=rf"\b{arg}\b.*Received: {arg}[ =]") as info:
         fn(**kwargs)
     if arg != "x" and arg != "z":
         assert repr(kwargs[arg]) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "fn, kwargs, arg", BAD_TYPES, ids=[f"{f.__name__}-{a}" for f, _, a in BAD_TYPES]
+)
+def test_bad_types_name_the_argument_and_value(fn, kwargs, arg):
+    with pytest.raises(TypeError, match=rf"\b{arg}\b.*Received: {arg}[ =]") as info:
+        fn(**kwargs)
+    assert repr(kwargs[arg]) in str(info.value)
 
 
 def test_error_message_format():
