@@ -18,6 +18,7 @@ import tensorflow_probability as tfp
 import tf_keras
 
 from kerasprob.layers.kl import KLDivergenceLayer
+from kerasprob.layers.policy import FullPrecision
 from kerasprob.math.bounds import log_importance_weights, log_mean_exp
 from kerasprob.math.distributions import scale_tril_from_params, standard_normal_log_prob
 from kerasprob.math.divergences import (
@@ -25,7 +26,6 @@ from kerasprob.math.divergences import (
     tril_gaussian_kl_to_standard_normal,
 )
 from kerasprob.math.random import stateless_seed
-from kerasprob.layers.policy import FullPrecision
 from kerasprob.serialization import register
 from kerasprob.validation import check_choice, check_positive_int
 
