@@ -5,6 +5,7 @@ subclasses; ``as_distribution`` unwraps a distribution-layer output;
 ``positive_scale``, ``unflatten`` and the log-space helpers are the shared
 parameter transforms.
 
+>>> import numpy as np
 >>> d = LogitBernoulli(logits=[0.0, 2.0], dtype=tf.float32)
 >>> np.round(d.log_prob([1.0, 0.25]).numpy(), 4)
 array([-0.6931, -1.6269], dtype=float32)
@@ -103,6 +104,7 @@ class LogitBernoulli(tfd.Bernoulli):
     transcendental work; an image decoder evaluates it for every pixel of every
     training example.
 
+    >>> import numpy as np
     >>> d = LogitBernoulli(logits=[0.0, 2.0], dtype=tf.float32)
     >>> np.round(d.log_prob([1.0, 0.25]).numpy(), 4)
     array([-0.6931, -1.6269], dtype=float32)
