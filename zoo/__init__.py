@@ -8,6 +8,11 @@ True
 import kerasprob  # noqa: F401 - registers kerasprob layers for loading
 from zoo import datasets
 from zoo.base import ZooModel
+from zoo.classifiers import (
+    GaussianNaiveBayes,
+    GenerativeLogisticRegression,
+    PolyaGammaLogisticRegression,
+)
 from zoo.flows import IAF, MAF, NeuralSplineFlow, RealNVP
 from zoo.registry import get, list_models, load, register
 from zoo.vae import VAE, ConditionalVAE
@@ -19,7 +24,10 @@ __all__ = [
     "MAF",
     "VAE",
     "ConditionalVAE",
+    "GaussianNaiveBayes",
+    "GenerativeLogisticRegression",
     "NeuralSplineFlow",
+    "PolyaGammaLogisticRegression",
     "RealNVP",
     "ZooModel",
     "datasets",

@@ -1,0 +1,423 @@
+"""``zoo.GaussianNaiveBayes``: a class prior and per-class diagonal Gaussians, by maximum
+likelihood from sufficient statistics streamed through ``model.fit``.
+
+``p(y = k) = pi_k`` (Categorical) and ``p(x | y = k) = prod_j N(x_j; mu_kj, s_kj^2)`` (one
+batched ``MultivariateNormalDiag``), so ``p(y = k | x) = pi_k p(x | k) / sum_l pi_l p(x | l)``.
+``fit(x, y)`` runs one pass of ``tf_keras.Model.fit``: each training step adds its batch's
+per-class count, mean and sum of squared deviations to non-trainable variables
+(:mod:`kerasprob.math.naive_bayes`, Chan et al.'s exact merge), so ``tf.data`` input,
+data larger than memory, callbacks, progress bars and distribution strategies work, and
+any batch size gives the same estimates as the whole data at once.
+
+>>> import numpy as np, zoo
+>>> x = np.array([[0.0], [1.0], [5.0], [6.0]]); y = np.array([0, 0, 1, 1])
+>>> nb = zoo.GaussianNaiveBayes(num_features=1, num_classes=2)
+>>> nb.fit(x, y, verbose=0).history["examples"]
+[4.0]
+>>> nb.predict(np.array([[0.2], [5.5]])).tolist(), nb.prior.probs_parameter().numpy().tolist()
+([0, 1], [0.5, 0.5])
+
+References:
+  K. P. Murphy (2012). Machine Learning: A Probabilistic Perspective, section 3.5.
+  scikit-learn's ``GaussianNB`` (the same estimates and ``var_smoothing``).
+"""
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+import tf_keras
+
+from kerasprob.math.naive_bayes import (
+    class_log_joint,
+    class_moments,
+    merge_class_moments,
+    total_variance,
+)
+from kerasprob.tuning import Float
+from kerasprob.validation import (
+    check_array,
+    check_choice,
+    check_int_at_least,
+    check_positive_float,
+    check_positive_int,
+)
+from zoo.base import ZooModel
+from zoo.registry import register
+
+tfd = tfp.distributions
+
+#: Dtypes the classical models compute in (their statistics are kept in it too). Under a
+#: mixed global policy they still compute in ``precision``: log densities stay >= float32.
+PRECISIONS = ("float64", "float32")
+
+#: Rows per chunk of ``predict_proba`` and friends.
+PREDICT_BATCH = 65536
+
+#: Default ``fit`` batch size: the statistics are exact at any size, so big batches only
+#: save steps.
+FIT_BATCH = 8192
+
+
+def check_labels(name, y, num_classes):
+    """Integer class labels ``[n]`` in ``0..num_classes - 1`` (``ValueError`` / ``TypeError``
+    naming the value otherwise)."""
+    y = check_array(name, y, feature_shape=(), dtype="int")
+    bad = y[(y < 0) | (y >= num_classes)]
+    if bad.size:
+        raise ValueError(
+            f"{name} must hold class labels in [0, {num_classes - 1}] "
+            f"(num_classes={num_classes}). Received: {name} with label(s) "
+            f"{sorted(set(bad.tolist()))[:5]}"
+        )
+    return y
+
+
+def array_batches(x, y, batch_size, shuffle=False, repeat=False):
+    """``(x, y)`` arrays as a dataset of whole-batch slices (``from_tensor_slices(...).batch``
+    would split ``x`` into single examples first: seconds for 10^6 rows).
+
+    With ``shuffle``, the batches are visited in a fresh random order each epoch (their
+    contents stay), which is all the order-free fits here need."""
+    n = len(x)
+    starts = tf.data.Dataset.range(0, n, batch_size)
+    if shuffle:
+        starts = starts.shuffle(-(-n // batch_size), reshuffle_each_iteration=True)
+    if repeat:
+        starts = starts.repeat()
+    whole = tf.data.Dataset.from_tensors((x, y)).repeat()  # one tensor, never copied
+    return tf.data.Dataset.zip((starts, whole)).map(
+        lambda i, data: (data[0][i:i + batch_size], data[1][i:i + batch_size]))
+
+
+def replica_sum(values):
+    """Sum tensors over the replicas of a distribution strategy (identity without one)."""
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return values
+    return context.all_reduce(tf.distribute.ReduceOp.SUM, values)
+
+
+def _replica_merge(count, mean, m2):
+    """Merge per-replica class moments into the global batch's (identity on one replica)."""
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return count, mean, m2
+    total, weighted = replica_sum([count, count[:, None] * mean])
+    grand = weighted / tf.maximum(total, 1)[:, None]
+    spread = m2 + count[:, None] * tf.square(mean - grand)
+    return total, grand, replica_sum(spread)
+
+
+class GaussianClassModel(ZooModel):
+    """Base of the Gaussian class-conditional classifiers (not registered itself): class
+    statistics streamed by ``fit``, data checks, batched predictions, TFP distributions.
+
+    Args:
+      num_features: ``d``, the number of features of ``x``.
+      num_classes: ``K >= 1``; labels are integers in ``[0, K)``.
+      precision: ``"float64"`` (default, as scikit-learn) or ``"float32"``: statistics,
+        data and every computation use it, whatever the global mixed-precision policy.
+      learning_rate: Adam learning rate (used only by subclasses with trainable weights).
+
+    Input: ``x`` ``[batch, d]``; targets ``y`` ``[batch]`` integer labels.
+    Output: ``log p(y = k | x)`` ``[batch, K]`` (what Keras' ``predict`` returns on a
+    dataset).
+    """
+
+    search_space = {}
+    min_classes = 1
+
+    def __init__(self, num_features=2, num_classes=2, precision="float64", learning_rate=1e-3,
+                 **kwargs):
+        precision = check_choice("precision", precision, PRECISIONS)
+        kwargs.pop("dtype", None)  # the dtype is `precision`
+        super().__init__(learning_rate=learning_rate, dtype=precision, **kwargs)
+        self.num_features = check_positive_int("num_features", num_features)
+        self.num_classes = check_int_at_least("num_classes", num_classes, self.min_classes)
+        self.precision = precision
+        k, d = self.num_classes, self.num_features
+        stat = dict(trainable=False, dtype=precision, initializer="zeros",
+                    aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+        self.class_count = self.add_weight(name="class_count", shape=(k,), **stat)
+        self.class_mean = self.add_weight(name="class_mean", shape=(k, d), **stat)
+        self.class_m2 = self.add_weight(name="class_m2", shape=(k, d), **stat)
+        self.loss_tracker = tf_keras.metrics.Mean(name="loss", dtype=precision)
+        self.accuracy_tracker = tf_keras.metrics.Mean(name="accuracy", dtype=precision)
+
+    # ------------------------------------------------------------------- keras
+    def build_inputs(self):
+        return tf.zeros((1, self.num_features), self.precision)
+
+    def input_feature_shape(self):
+        return (self.num_features,)
+
+    def default_loss(self):
+        return None  # train_step / test_step compute what they log
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.accuracy_tracker]
+
+    def fit_variables(self):
+        return [self.class_count, self.class_mean, self.class_m2]
+
+    def call(self, inputs, training=None):
+        return self._log_posterior(inputs)
+
+    # ----------------------------------------------------------- the estimates
+    def _log_prior(self):
+        """``log pi_k = log(n_k / N)`` ``[K]`` (``-inf`` for a class never seen)."""
+        return tf.math.log(self.class_count) - tf.math.log(tf.reduce_sum(self.class_count))
+
+    def _loc(self):
+        return tf.convert_to_tensor(self.class_mean)
+
+    def _variance(self):
+        """Class-conditional variances ``[K, d]`` (or a shared ``[d]``)."""
+        raise NotImplementedError
+
+    def _log_joint(self, x):
+        x = tf.cast(x, self.precision)
+        return class_log_joint(x, self._log_prior(), self._loc(), self._variance())
+
+    def _log_posterior(self, x):
+        joint = self._log_joint(x)  # [batch, K]
+        return joint - tf.reduce_logsumexp(joint, axis=-1, keepdims=True)
+
+    @property
+    def prior(self):
+        """The class prior ``p(y)``, a ``tfd.Categorical`` with ``K`` classes."""
+        return tfd.Categorical(logits=self._log_prior())
+
+    @property
+    def class_conditionals(self):
+        """``p(x | y = k)``: a ``tfd.MultivariateNormalDiag`` with batch shape ``[K]`` and
+        event shape ``[d]``."""
+        scale = tf.sqrt(tf.broadcast_to(self._variance(), tf.shape(self.class_mean)))
+        return tfd.MultivariateNormalDiag(loc=self._loc(), scale_diag=scale)
+
+    # -------------------------------------------------------------- training
+    def reset_statistics(self):
+        """Forget every example seen (``fit`` starts with this)."""
+        for v in (self.class_count, self.class_mean, self.class_m2):
+            v.assign(tf.zeros_like(v))
+
+    def _accumulate(self, x, y):
+        """Add one batch to the class statistics (summed over replicas)."""
+        x = tf.cast(x, self.precision)
+        y = tf.reshape(tf.cast(y, tf.int32), [-1])
+        batch = _replica_merge(*class_moments(x, y, self.num_classes, self.precision))
+        state = (self.class_count, self.class_mean, self.class_m2)
+        merged = merge_class_moments(tuple(tf.convert_to_tensor(v) for v in state), batch)
+        for variable, value in zip(state, merged):
+            variable.assign(value)
+        return x, y
+
+    def train_step(self, data):
+        x, y, _ = tf_keras.utils.unpack_x_y_sample_weight(data)
+        self._accumulate(x, y)
+        return {"examples": tf.reduce_sum(self.class_count)}
+
+    def test_step(self, data):
+        """``loss``: the mean negative log-probability of the true class,
+        ``-log p(y | x)`` (nats per example); ``accuracy``."""
+        x, y, _ = tf_keras.utils.unpack_x_y_sample_weight(data)
+        y = tf.reshape(tf.cast(y, tf.int32), [-1])
+        log_post = self._log_posterior(x)
+        nll = -tf.gather(log_post, y, axis=1, batch_dims=1)
+        hit = tf.cast(tf.equal(tf.argmax(log_post, axis=-1, output_type=tf.int32), y),
+                      self.precision)
+        self.loss_tracker.update_state(nll)
+        self.accuracy_tracker.update_state(hit)
+        return {m.name: m.result() for m in self.metrics}
+
+    # ------------------------------------------------------------------- data
+    def validate_target(self, name, y):
+        return check_labels(name, y, self.num_classes)
+
+    def validate_data(self, x, y=None, prefix=""):
+        if isinstance(x, tf.data.Dataset) or x is None:
+            return x, y
+        raw = x
+        x, y = super().validate_data(x, y, prefix)  # shape, finiteness, lengths, labels
+        return np.asarray(raw, self.precision), y
+
+    def _check_x(self, x, name="x"):
+        return self.validate_data(x, prefix=name[:-1])[0]
+
+    def _check_fit_data(self, x, y):
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} needs labels: fit(x, y) with y the integer classes in "
+                f"[0, {self.num_classes - 1}]. Received: y=None"
+            )
+        x, y = self.validate_data(x, y)
+        if len(x) < 2:
+            raise ValueError(f"fit needs at least 2 examples. Received: x with shape {x.shape}")
+        counts = np.bincount(y, minlength=self.num_classes)
+        empty = np.flatnonzero(counts == 0)
+        if empty.size:
+            raise ValueError(
+                f"every class needs at least one example; class(es) {empty.tolist()} have "
+                f"none. Received: y with counts {counts.tolist()} (num_classes="
+                f"{self.num_classes})"
+            )
+        return x, y
+
+    def _check_fitted_statistics(self):
+        """After a fit from a dataset: refuse classes never seen and zero variances."""
+        counts = self.class_count.numpy()
+        empty = np.flatnonzero(counts == 0)
+        if empty.size:
+            raise ValueError(
+                f"every class needs at least one example; the data had none of class(es) "
+                f"{empty.tolist()}. Received: class counts {counts.tolist()}"
+            )
+        if counts.sum() < 2:
+            raise ValueError(f"fit needs at least 2 examples. Received: {int(counts.sum())}")
+
+    def fit(self, x=None, y=None, batch_size=None, shuffle=False, **kwargs):
+        """Maximum likelihood from ``x`` ``[n, d]`` and labels ``y`` ``[n]`` (or a
+        ``tf.data.Dataset`` of ``(x, y)`` batches), in one pass per epoch.
+
+        Statistics are reset first, then accumulated over every batch of every epoch
+        (complete epochs repeat each example equally, so the estimates do not change).
+        ``batch_size`` defaults to 8192; ``shuffle`` to False (order does not matter).
+        Other keyword arguments go to ``tf_keras.Model.fit``.
+        """
+        if not isinstance(x, tf.data.Dataset):
+            x, y = self._check_fit_data(x, y)
+            x = self._as_dataset(x, y, batch_size or FIT_BATCH, shuffle)
+            y = batch_size = None
+        elif batch_size is not None:
+            raise ValueError(
+                "batch_size must be None when x is a tf.data.Dataset (batch the dataset). "
+                f"Received: batch_size={batch_size!r}"
+            )
+        self._before_fit()
+        history = super().fit(x, y, **kwargs)
+        self._check_fitted_statistics()
+        return history
+
+    def _before_fit(self):
+        self.reset_statistics()
+
+    def _as_dataset(self, x, y, batch_size, shuffle):
+        """Checked arrays as a ``tf.data.Dataset`` of ``(x, y)`` batches (no second check in
+        ``ZooModel.fit``)."""
+        return array_batches(x, y, check_positive_int("batch_size", batch_size), shuffle)
+
+    def evaluate(self, x=None, y=None, batch_size=None, **kwargs):
+        """Mean ``-log p(y | x)`` (``loss``) and ``accuracy`` on labelled data."""
+        if not isinstance(x, tf.data.Dataset):
+            batch_size = batch_size or PREDICT_BATCH
+        return super().evaluate(x, y, batch_size=batch_size, **kwargs)
+
+    # ------------------------------------------------------------- prediction
+    @tf.function(reduce_retracing=True, autograph=False)
+    def _log_posterior_fn(self, x):
+        return self._log_posterior(x)
+
+    @tf.function(reduce_retracing=True, autograph=False)
+    def _log_joint_fn(self, x):
+        return self._log_joint(x)
+
+    def _batched(self, fn, x, name="x"):
+        if isinstance(x, tf.data.Dataset):
+            return np.concatenate([fn(xb[0] if isinstance(xb, tuple) else xb).numpy()
+                                   for xb in x])
+        x = self._check_x(x, name)
+        if len(x) <= PREDICT_BATCH:
+            return fn(x).numpy()
+        return np.concatenate([fn(x[i:i + PREDICT_BATCH]).numpy()
+                               for i in range(0, len(x), PREDICT_BATCH)])
+
+    def predict_log_proba(self, x):
+        """``log p(y = k | x)``, ``[n, d] -> [n, K]``, normalized in log space."""
+        return self._batched(self._log_posterior_fn, x)
+
+    def predict_proba(self, x):
+        """``p(y = k | x)``, ``[n, d] -> [n, K]``."""
+        return np.exp(self.predict_log_proba(x))
+
+    def predict(self, x, **kwargs):
+        """The most probable class, ``[n, d] -> [n]`` int64 labels."""
+        if kwargs:
+            raise TypeError(
+                f"predict(x) takes no keyword arguments. Received: {sorted(kwargs)}"
+            )
+        return np.argmax(self.predict_log_proba(x), axis=-1).astype(np.int64)
+
+    def log_prob(self, x, y=None):
+        """``log p(x) = logsumexp_k log p(x, y = k)`` ``[n]``; with labels, ``log p(x, y)``."""
+        joint = self._batched(self._log_joint_fn, x)  # [n, K]
+        if y is None:
+            peak = joint.max(axis=-1, keepdims=True)
+            return (peak + np.log(np.sum(np.exp(joint - peak), -1, keepdims=True)))[:, 0]
+        y = check_labels("y", y, self.num_classes)
+        if len(y) != len(joint):
+            raise ValueError(
+                f"x and y must have the same number of examples. Received: {len(joint)} and "
+                f"{len(y)}"
+            )
+        return joint[np.arange(len(y)), y]
+
+    def score(self, x, y):
+        """Accuracy of :meth:`predict` on ``(x, y)``."""
+        y = check_labels("y", y, self.num_classes)
+        return float(np.mean(self.predict(x) == y))
+
+    @classmethod
+    def example(cls, seed=0):
+        rng = np.random.default_rng(seed)
+        y = np.arange(40) % 3
+        x = rng.normal(size=(40, 2)) + y[:, None]
+        return {"num_features": 2, "num_classes": 3}, x, y
+
+
+@register
+class GaussianNaiveBayes(GaussianClassModel):
+    """Gaussian naive Bayes: ``p(y = k) = n_k / N``, ``p(x | k) = N(mu_k, diag(s_k^2))``.
+
+    Maximum likelihood: ``mu_k`` the class mean, ``s_k^2`` the class variance (ddof 0)
+    plus ``epsilon = var_smoothing * max_j Var(x_j)`` (scikit-learn's smoothing, the
+    variance of all examples pooled) so that no variance is 0.
+
+    Args:
+      num_features: ``d``.
+      num_classes: ``K >= 1``.
+      var_smoothing: the ``epsilon`` factor above, ``>= 0`` (scikit-learn's default 1e-9).
+      precision: ``"float64"`` or ``"float32"``.
+
+    Input: ``x`` ``[batch, d]``; targets ``y`` ``[batch]`` in ``[0, K)``.
+    Output: ``log p(y = k | x)`` ``[batch, K]``.
+    """
+
+    search_space = {"var_smoothing": Float(1e-12, 1e-1, sampling="log")}
+
+    def __init__(self, num_features=2, num_classes=2, var_smoothing=1e-9, precision="float64",
+                 **kwargs):
+        super().__init__(num_features=num_features, num_classes=num_classes,
+                         precision=precision, **kwargs)
+        self.var_smoothing = check_positive_float("var_smoothing", var_smoothing,
+                                                  allow_zero=True)
+        self._finish()
+
+    def _epsilon(self):
+        spread = total_variance(self.class_count, self.class_mean, self.class_m2)
+        return self.var_smoothing * tf.reduce_max(spread)
+
+    def _variance(self):
+        count = tf.maximum(self.class_count, 1)[:, None]
+        return self.class_m2 / count + self._epsilon()
+
+    def _check_fitted_statistics(self):
+        super()._check_fitted_statistics()
+        variance = self._variance().numpy()
+        if np.any(variance <= 0):
+            k, j = np.argwhere(variance <= 0)[0]
+            raise ValueError(
+                f"class {int(k)} has zero variance in feature {int(j)} and var_smoothing="
+                f"{self.var_smoothing}: its density would be infinite. Expected "
+                "var_smoothing > 0 (e.g. the default 1e-9) or more varied data"
+            )
