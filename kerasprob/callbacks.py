@@ -95,8 +95,8 @@ class TerminateOnNaN(tf_keras.callbacks.Callback):
     that starts from non-finite weights is refused with a ``ValueError``.
 
     A snapshot copies the state to host memory, so it is kept off the per-epoch path:
-    full-batch training runs one batch per epoch (a snapshot per epoch doubled the time
-    of a 2501-epoch fit of the seed-002 RealNVP).
+    full-batch training runs one batch per epoch, and a snapshot per epoch would double
+    the time of a long full-batch fit (``benchmarks/README.md``).
     """
 
     def __init__(self, snapshot_every=50):

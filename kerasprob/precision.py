@@ -3,10 +3,8 @@
 ``"mixed_bfloat16"`` keeps float32 weights and computes convolutions and their
 gradients in bfloat16 (8-bit mantissa, float32 range), about twice the
 multiply-add rate of float32 on CPUs with bfloat16 matrix units (AMX), through
-oneDNN. Elsewhere bfloat16 is slower than float32, AVX512-BF16 alone included:
-on a 2-core Xeon with AVX512-BF16 and no AMX, TensorFlow 2.18 multiplied
-1024 x 1024 matrices at 130 GFLOP/s in bfloat16 against 216 in float32, and the
-seed-001 VAE step took 44 ms against 30. So ``"auto"`` picks bfloat16 only where
+oneDNN. Elsewhere bfloat16 is slower than float32, AVX512-BF16 alone included
+(measurements in ``benchmarks/README.md``). So ``"auto"`` picks bfloat16 only where
 the CPU lists AMX-BF16 and no GPU is visible, much as TensorFlow turns on TF32
 matmuls on Ampere GPUs.
 

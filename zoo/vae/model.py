@@ -7,14 +7,14 @@ bound (``num_samples=k``), computed by :class:`kerasprob.layers.EvidenceBound`; 
 logged as ``kl``. Every variant is a constructor argument:
 
 ===================  ===============================================================
-``encoder``          ``"dense"`` (an MLP, the concise VAE) or ``"conv"`` (the seed-001
-                     convolutional network, ``kerasprob.layers.ConvEncoder`` /
+``encoder``          ``"dense"`` (an MLP, the concise VAE) or ``"conv"`` (the TFP
+                     course's convolutional network, ``kerasprob.layers.ConvEncoder`` /
                      ``ConvDecoder``); the decoder mirrors it.
 ``posterior``        ``"diag"`` (``N(mu, diag sigma^2)``) or ``"tril"`` (full covariance).
 ``posterior_flow``   ``None`` or ``"iaf"``: ``flow_depth`` inverse autoregressive
                      layers refine ``q(z | x)``.
 ``prior``            ``"normal"`` (``N(0, I)``, analytic KL) or ``"mixture"`` (learnable
-                     ``num_components``-Gaussian mixture, Monte Carlo KL; seed 004).
+                     ``num_components``-Gaussian mixture, Monte Carlo KL; the R TFP VAE's prior).
 ``likelihood``       ``"bernoulli"`` (data in [0, 1]), ``"gaussian"`` (learned scale per
                      value, or fixed ``likelihood_scale``), ``"logistic"`` (discretized
                      logistic) or ``"categorical"`` (``num_bins``-way softmax) for
@@ -90,7 +90,7 @@ class VAE(ZooModel):
       encoder: ``"dense"`` or ``"conv"`` (images ``(H, W)`` or ``(H, W, C)``).
       posterior: ``"diag"`` or ``"tril"``.
       prior: ``"normal"`` or ``"mixture"``.
-      num_components: components of the mixture prior (16 in seed 004).
+      num_components: components of the mixture prior (16 in the R TFP VAE).
       num_samples: ``k`` importance samples per example in training (1: ELBO).
       likelihood_scale: ``None`` to learn the Gaussian scale of every value, or a
         fixed positive scale (``likelihood="gaussian"`` only).
@@ -101,9 +101,8 @@ class VAE(ZooModel):
       flow_hidden_units: hidden sizes of each IAF layer's MADE.
       precision: ``"auto"``, ``"float32"`` or ``"mixed_bfloat16"``: with the latter the
         convolutional networks compute in bfloat16 (float32 weights; posterior,
-        likelihood and bound in float32), about 0.6x the time per step of float32 on
-        CPUs with AMX, at the same ELBO (seed-001 benchmark); slower than float32
-        without AMX.
+        likelihood and bound in float32): faster than float32 at the same ELBO on CPUs
+        with AMX, slower without (``benchmarks/bench_vae_conv.py``).
         ``"auto"`` chooses it on such CPUs when no GPU is visible, float32
         elsewhere (:func:`kerasprob.precision.resolve_precision`). Ignored by
         dense networks.
@@ -122,6 +121,9 @@ class VAE(ZooModel):
     """
 
     target_is_input = True
+    data_kind = "unsupervised"
+    plots = ("history", "reconstructions", "samples", "latent")
+    input_scaling = "unit"
     # No kl_weight: the loss (and val_loss) is -log p(x | z) + beta KL, which a smaller
     # beta always lowers, so tuning beta on it would just pick the smallest one.
     search_space = {
