@@ -1,6 +1,7 @@
 """Tier-2 layers: they own variables, add losses, and expose their math as methods."""
 
-from kerasprob.layers import flows
+from kerasprob.layers import flows, gp
+from kerasprob.layers.gp import SVGP
 from kerasprob.layers.kl import KLDivergenceLayer
 from kerasprob.layers.mlp import MLP
 from kerasprob.layers.networks import ConvDecoder, ConvEncoder
@@ -10,6 +11,7 @@ from kerasprob.layers.variational import EvidenceBound, GaussianPosterior
 
 __all__ = [
     "MLP",
+    "SVGP",
     "ConvDecoder",
     "ConvEncoder",
     "EvidenceBound",
@@ -21,4 +23,5 @@ __all__ = [
     "NormalPrior",
     "Prior",
     "flows",
+    "gp",
 ]
