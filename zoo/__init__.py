@@ -14,6 +14,7 @@ from zoo.classifiers import (
     PolyaGammaLogisticRegression,
 )
 from zoo.flows import IAF, MAF, NeuralSplineFlow, RealNVP
+from zoo.gp import SGPR, DeepGP, SVGPClassifier, SVGPRegressor
 from zoo.registry import get, list_models, load, register
 from zoo.vae import VAE, ConditionalVAE
 
@@ -24,11 +25,15 @@ __all__ = [
     "MAF",
     "VAE",
     "ConditionalVAE",
+    "DeepGP",
     "GaussianNaiveBayes",
     "GenerativeLogisticRegression",
     "NeuralSplineFlow",
     "PolyaGammaLogisticRegression",
     "RealNVP",
+    "SGPR",
+    "SVGPClassifier",
+    "SVGPRegressor",
     "ZooModel",
     "datasets",
     "get",

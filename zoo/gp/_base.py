@@ -1,0 +1,341 @@
+"""What every zoo GP model shares: float64 data checks, inducing-input initialization, batched
+prediction, and a train loop whose loss is a negative bound per example.
+
+Subclasses set their arguments in ``__init__`` and end it with ``self._build_if_ready()``; they
+implement ``_build_layers()`` (the :class:`kerasprob.layers.gp.SVGP` layers and the
+likelihood, from ``self.input_dim``), ``_negative_objective(x, y, training)`` (a scalar: nats
+per example, the loss Keras logs), ``_predict_f_batch(x, full_cov)`` (latent mean and
+variance), ``_predict_y_batch(x)`` and ``_first_layer()`` (the SVGP layer on the inputs).
+With ``input_dim=None`` the layers are built at the first ``fit``, from the data.
+"""
+
+import json
+
+import numpy as np
+import tensorflow as tf
+import tf_keras
+
+from kerasprob.layers.gp import SVGP
+from kerasprob.layers.gp.kernels import KERNELS
+from kerasprob.math import gp as gp_math
+from kerasprob.validation import (
+    check_array,
+    check_bool,
+    check_choice,
+    check_positive_int,
+)
+from zoo.base import ZooModel
+
+#: Dtypes a zoo GP computes in. A Cholesky in 16 bits is hopeless, so under a mixed global
+#: policy the model still computes (and keeps its variables) in ``precision``.
+PRECISIONS = ("float64", "float32")
+
+#: Examples per batch of the prediction loops (``predict_f``, ``predict_log_density``, ...).
+PREDICT_BATCH = 4096
+
+
+def _check_seed(seed):
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not (
+        0 <= seed < 2**32
+    ):
+        raise ValueError(f"seed must be an int in [0, 2**32). Received: seed={seed!r}")
+    return int(seed)
+
+
+class GaussianProcessModel(ZooModel):
+    """Base class of the zoo's sparse GP models (not registered itself).
+
+    Args:
+      input_dim: ``D``, the number of features of ``x`` (None: taken from the first ``fit``'s
+        data, and the model is built then).
+      num_inducing: ``M``, the number of inducing inputs (at most the number of training
+        examples; ``fit`` refuses more).
+      kernel: the covariance function: a name of ``kerasprob.layers.gp.kernels.KERNELS``
+        (``"rbf"`` with ARD lengthscales, ``"matern12"``, ``"matern32"``, ``"matern52"``,
+        ``"rational_quadratic"``, ``"linear"``, ...) or a serialized kernel layer (a dict, e.g.
+        ``kerasprob.serialization.serialize(SquaredExponential(...) + Linear(...))``).
+      inducing_init: ``"random"`` (a random subset of the first ``fit``'s inputs) or
+        ``"kmeans"`` (k-means centres of them).
+      train_inducing: learn the inducing inputs (else they stay where initialized).
+      seed: seed of the inducing-input initialization (and of nothing else).
+      precision: ``"float64"`` (default; GP users' default, for a stable Cholesky) or
+        ``"float32"``. Variables, data and every computation use it, whatever the global
+        mixed-precision policy says.
+      learning_rate: Adam learning rate.
+
+    Input: ``x`` ``[batch, D]``. Targets: see the subclass.
+    """
+
+    def __init__(self, input_dim=None, num_inducing=50, kernel="rbf", inducing_init="kmeans",
+                 train_inducing=True, seed=0, precision="float64", learning_rate=1e-2,
+                 **kwargs):
+        precision = check_choice("precision", precision, PRECISIONS)
+        kwargs.pop("dtype", None)  # the dtype is `precision`
+        super().__init__(learning_rate=learning_rate, dtype=precision, **kwargs)
+        self.input_dim = check_positive_int("input_dim", input_dim, allow_none=True)
+        self.num_inducing = check_positive_int("num_inducing", num_inducing)
+        if not isinstance(kernel, (str, dict)):
+            raise TypeError(
+                "kernel must be a kernel name or a serialized kernel layer (a dict: "
+                "kerasprob.serialization.serialize(layer)). Received: kernel of type "
+                f"{type(kernel).__name__}")
+        if isinstance(kernel, str):
+            check_choice("kernel", kernel, tuple(KERNELS))
+        # Kept as JSON text: Keras would wrap a dict attribute in a tracking container.
+        self._kernel_json = json.dumps(kernel)
+        self.inducing_init = check_choice("inducing_init", inducing_init, ("random", "kmeans"))
+        self.train_inducing = check_bool("train_inducing", train_inducing)
+        self.seed = _check_seed(seed)
+        self.precision = precision
+        self.loss_tracker = tf_keras.metrics.Mean(name="loss", dtype=precision)
+        # Whether the inducing inputs were set from data (saved with the model, so a loaded
+        # model is not re-initialized by its next fit).
+        self.initialized = self.add_weight(
+            name="initialized", shape=(), dtype=precision, trainable=False,
+            initializer="zeros")
+        self.num_data = self.add_weight(
+            name="num_data", shape=(), dtype=precision, trainable=False,
+            initializer=tf_keras.initializers.Constant(1.0))
+
+    @property
+    def kernel(self):
+        """The ``kernel`` argument (a name, or a serialized kernel layer as a plain dict)."""
+        return json.loads(self._kernel_json)
+
+    # ---------------------------------------------------------------- building
+    def _build_if_ready(self):
+        """Build the layers and compile now if ``input_dim`` is known (else at ``fit``)."""
+        if self.input_dim is not None:
+            self._build_layers()
+            self._finish()
+
+    def _require_built(self):
+        if self.input_dim is None:
+            raise ValueError(
+                f"{type(self).__name__} was made with input_dim=None and has not seen data "
+                "yet: call fit(x, y) first, or pass input_dim=... to the constructor")
+
+    def _make_svgp(self, input_dim, num_latent_gps, mean_function, name, **kwargs):
+        """One :class:`kerasprob.layers.gp.SVGP` layer in ``precision`` (``kwargs``: its
+        ``whiten``, ``q_diag``, ...; whitened with a full ``q_sqrt`` by default)."""
+        return SVGP(self.kernel, self.num_inducing, input_dim, num_latent_gps=num_latent_gps,
+                    mean_function=mean_function, train_inducing=self.train_inducing,
+                    seed=self.seed, dtype=self.precision, name=name, **kwargs)
+
+    def _svgp_layers(self):
+        """The model's SVGP layers, input side first."""
+        return [self._first_layer()]
+
+    # ------------------------------------------------------------------- keras
+    def build_inputs(self):
+        return tf.zeros((1, self.input_dim), self.precision)
+
+    def input_feature_shape(self):
+        return (self.input_dim,)
+
+    def default_loss(self):
+        return None  # the loss is the negative bound, computed in train_step
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker]
+
+    def _train_variables(self):
+        """The variables the optimizer updates (all trainable ones unless overridden)."""
+        return self.trainable_variables
+
+    def _scaled(self, loss):
+        """Per-replica share of a per-example loss: gradients are summed over replicas."""
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        return loss / tf.cast(replicas, loss.dtype)
+
+    def train_step(self, data):
+        x, y, _ = tf_keras.utils.unpack_x_y_sample_weight(data)
+        with tf.GradientTape() as tape:
+            loss = self._negative_objective(x, y, training=True)
+            scaled = self._scaled(loss)
+        variables = self._train_variables()
+        self.optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
+        self.loss_tracker.update_state(loss)
+        return {"loss": self.loss_tracker.result()}
+
+    def test_step(self, data):
+        x, y, _ = tf_keras.utils.unpack_x_y_sample_weight(data)
+        self.loss_tracker.update_state(self._negative_objective(x, y, training=False))
+        return {"loss": self.loss_tracker.result()}
+
+    def predict_step(self, data):
+        x, _, _ = tf_keras.utils.unpack_x_y_sample_weight(data)
+        return self._predict_y_batch(tf.cast(x, self.precision))
+
+    # -------------------------------------------------------------------- data
+    def _as_precision(self, name, value, feature_shape):
+        """``value`` checked (shape, finite) and returned in ``precision`` (float64 kept)."""
+        check_array(name, value, feature_shape=feature_shape)
+        return np.asarray(value, dtype=self.precision)
+
+    def _check_x(self, x, name="x"):
+        if self.input_dim is None:  # not built yet: any number of features
+            array = np.asarray(x) if not isinstance(x, np.ndarray) else x
+            if array.ndim != 2:
+                raise ValueError(f"{name} must have shape [batch, features]. Received: {name} "
+                                 f"with shape {array.shape}")
+            return self._as_precision(name, array, (None,))
+        return self._as_precision(name, x, (self.input_dim,))
+
+    def validate_data(self, x, y=None, prefix=""):
+        if isinstance(x, tf.data.Dataset) or x is None:
+            return x, y
+        x = self._check_x(x, prefix + "x")
+        if y is not None:
+            y = self.validate_target(prefix + "y", y)
+            if len(y) != len(x):
+                raise ValueError(
+                    f"{prefix}x and {prefix}y must have the same number of examples. "
+                    f"Received: {len(x)} and {len(y)}"
+                )
+        return x, y
+
+    # ---------------------------------------------------------------- training
+    def _inducing_from_data(self, x):
+        """``[M, D]`` initial inducing inputs from the training inputs ``x``."""
+        if self.inducing_init == "kmeans":
+            return gp_math.kmeans_inducing_inputs(x, self.num_inducing, seed=self.seed)
+        return gp_math.random_inducing_inputs(x, self.num_inducing, seed=self.seed)
+
+    def _set_inducing_inputs(self, z):
+        """Place the first layer's inducing inputs at ``z``; deeper layers (a deep GP) get
+        ``z``'s first features, where their identity-initialized linear means put the data."""
+        for layer in self._svgp_layers():
+            width = layer.input_dim
+            zl = z[:, :width]
+            if zl.shape[1] < width:
+                zl = np.concatenate([zl, np.zeros((len(z), width - zl.shape[1]))], 1)
+            layer.inducing_inputs.assign(zl.astype(self.precision))
+
+    def _check_num_data(self, n):
+        if self.num_inducing > n:
+            raise ValueError(
+                f"num_inducing must be at most the number of training examples. Received: "
+                f"num_inducing={self.num_inducing} with {n} examples in x; pass "
+                f"num_inducing<={n}"
+            )
+
+    def _prepare_fit(self, x, y):
+        """Before the first step: ``num_data`` from the data, inducing inputs at the first fit."""
+        n = len(x)
+        self._check_num_data(n)
+        self.set_num_data(n)
+        if not self.initialized.numpy():
+            self._set_inducing_inputs(self._inducing_from_data(x))
+            self._initialize_from_targets(y)
+            self.initialized.assign(1.0)
+
+    def _initialize_from_targets(self, y):
+        """Data-dependent initialization from the first fit's targets (none by default)."""
+
+    def fit(self, x=None, y=None, *, batch_size=None, **kwargs):
+        """Train on ``x`` ``[N, D]``, ``y`` (see the subclass) with ``tf_keras.Model.fit``.
+
+        ``num_data`` is set to ``N`` (the KL term is divided by it); the first ``fit``
+        places the inducing inputs (``inducing_init``). Keyword arguments go to
+        ``tf_keras.Model.fit`` (``epochs``, ``validation_data``, ``callbacks``, ...).
+        A ``tf.data.Dataset`` is not checked and sets nothing: call
+        ``set_num_data`` / ``set_inducing_inputs`` first. A regressor's constant mean starts
+        at the mean of the first ``fit``'s ``y``.
+        """
+        if isinstance(x, tf.data.Dataset):
+            self._require_built()
+            return super().fit(x, y, batch_size=batch_size, **kwargs)
+        x, y = self.validate_data(x, y)
+        if self.input_dim is None:
+            self.input_dim = x.shape[1]
+            self._build_if_ready()
+        if y is None:
+            raise ValueError(f"{type(self).__name__}.fit needs targets y. Received: y=None")
+        for name in ("sample_weight", "class_weight"):
+            self._check_weights(name, kwargs.get(name))
+        self._prepare_fit(x, y)
+        batch_size = self._default_batch_size(len(x)) if batch_size is None else batch_size
+        return super().fit(x, y, batch_size=batch_size, **kwargs)
+
+    def _default_batch_size(self, n):
+        return min(n, 256)
+
+    def set_num_data(self, n):
+        """Set ``N``, the size of the training set (for training from a ``tf.data.Dataset``)."""
+        n = check_positive_int("n", n)
+        self.num_data.assign(n)
+        for layer in self._svgp_layers():
+            layer.set_num_data(n)
+
+    def set_inducing_inputs(self, z):
+        """Place the inducing inputs at ``z`` ``[M, D]`` (marks them initialized)."""
+        self._require_built()
+        z = self._as_precision("z", z, (self.input_dim,))
+        if len(z) != self.num_inducing:
+            raise ValueError(
+                f"z must have num_inducing={self.num_inducing} rows. Received: z with shape "
+                f"{z.shape}"
+            )
+        self._set_inducing_inputs(z)
+        self.initialized.assign(1.0)
+
+    # -------------------------------------------------------------- prediction
+    def _batched(self, fn, *arrays, batch_size=PREDICT_BATCH):
+        """``fn`` over row batches of ``arrays``, outputs concatenated along axis 0."""
+        batch_size = check_positive_int("batch_size", batch_size)
+        outs = []
+        for start in range(0, len(arrays[0]), batch_size):
+            out = fn(*(tf.constant(a[start:start + batch_size]) for a in arrays))
+            outs.append(tuple(np.asarray(o) for o in (out if isinstance(out, tuple) else (out,))))
+        cat = tuple(np.concatenate(parts, axis=0) for parts in zip(*outs))
+        return cat if len(cat) > 1 else cat[0]
+
+    def predict(self, x, batch_size=PREDICT_BATCH, verbose=0, **kwargs):
+        """``(mean, variance)`` of ``y*`` at ``x`` ``[N*, D]`` (``tf_keras.Model.predict``,
+        in batches of ``batch_size``; no progress bar unless ``verbose``)."""
+        self._require_built()
+        if isinstance(x, tf.data.Dataset):
+            return super(ZooModel, self).predict(x, verbose=verbose, **kwargs)
+        return super().predict(self._check_x(x), batch_size=batch_size, verbose=verbose,
+                               **kwargs)
+
+    def predict_f(self, x, full_cov=False, batch_size=PREDICT_BATCH):
+        """The latent ``q(f*)`` at ``x`` ``[N*, D]``: ``(mean [N*, L], var [N*, L])``.
+
+        With ``full_cov=True`` (one batch, so keep ``N*`` moderate): ``(mean [N*, L],
+        cov [L, N*, N*])``. ``L`` is the number of latent functions (1 for regression).
+        """
+        self._require_built()
+        x = self._check_x(x)
+        if full_cov:
+            mean, cov = self._predict_f_fn_full(tf.constant(x))
+            return np.asarray(mean), np.asarray(cov)
+        return self._batched(self._predict_f_fn, x, batch_size=batch_size)
+
+    @tf.function(reduce_retracing=True)
+    def _predict_f_fn(self, x):
+        return self._predict_f_batch(x, full_cov=False)
+
+    @tf.function(reduce_retracing=True)
+    def _predict_f_fn_full(self, x):
+        return self._predict_f_batch(x, full_cov=True)
+
+    def sample_f(self, x, n, seed=None):
+        """``n`` joint draws of the latent function at ``x`` ``[N*, D]``: ``[n, N*, L]``.
+
+        Draws from the full covariance of ``q(f*)`` (one Cholesky of ``[N*, N*]``, so keep
+        ``N*`` moderate). ``seed``: an int gives the same draws call after call.
+        """
+        from kerasprob.math.linalg import safe_cholesky
+        from kerasprob.math.random import stateless_seed
+
+        n = check_positive_int("n", n)
+        mean, cov = self.predict_f(x, full_cov=True)  # [N*, L], [L, N*, N*]
+        chol = safe_cholesky(tf.constant(cov), name="the predictive covariance")  # [L, N*, N*]
+        shape = (n, *mean.shape[::-1])  # [n, L, N*]
+        eps = (tf.random.normal(shape, dtype=self.precision) if seed is None else
+               tf.random.stateless_normal(shape, stateless_seed(seed), dtype=self.precision))
+        draws = tf.einsum("lij,slj->sil", chol, eps)  # [n, N*, L]
+        return mean[None] + draws.numpy()

@@ -1,0 +1,178 @@
+"""``zoo.SGPR``: sparse GP regression with Titsias' collapsed bound and the closed-form q(u).
+
+The hyperparameters (kernel, noise, inducing inputs, constant mean) are trained by Adam on the
+collapsed bound (:func:`kerasprob.math.sgpr.collapsed_bound`) through ``model.fit``; after
+``fit`` the optimal ``q(u)`` is computed from all the training data in one batched pass and
+stored (whitened, ``q(v) = N(q_mu, q_sqrt q_sqrt^T)``), so predictions need no training data
+and a saved model predicts the same numbers after loading.
+
+>>> import numpy as np, zoo
+>>> x = np.linspace(-2.0, 2.0, 40)[:, None]
+>>> y = np.sin(2.0 * x[:, 0])
+>>> gp = zoo.SGPR(num_inducing=10, noise_variance=0.01)
+>>> history = gp.fit(x, y, epochs=2, verbose=0)
+>>> mean, var = gp.predict(x[:3])
+>>> mean.shape, var.shape
+((3, 1), (3, 1))
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from kerasprob.math import sgpr as sgpr_math
+from kerasprob.tuning import Choice, Float, Int
+from kerasprob.validation import check_choice, check_positive_float
+from zoo.gp._base import PREDICT_BATCH, GaussianProcessModel
+from zoo.gp._parts import RegressionMixin, gaussian_likelihood
+from zoo.registry import register
+
+MEAN_FUNCTIONS = ("zero", "constant", "linear")
+
+
+@register
+class SGPR(RegressionMixin, GaussianProcessModel):
+    """Sparse GP regression (Titsias 2009): the collapsed bound, the optimal q(u), its predictive.
+
+    ``y = f(x) + m + eps``, ``f ~ GP(0, k)``, ``eps ~ N(0, sigma^2)``; with inducing inputs
+    ``Z`` ``[M, D]`` the model maximizes ``log N(y; m, Q_ff + sigma^2 I) - tr(K_ff - Q_ff) /
+    (2 sigma^2)`` over ``k``'s parameters, ``sigma^2``, ``Z`` and ``m``. The loss Keras logs is
+    minus this bound per example (nats). Each step uses one batch: by default the whole
+    training set (``batch_size=None``), the exact bound; a smaller ``batch_size`` maximizes
+    the bound of each batch (a cheaper, biased stand-in for the full bound, since the bound
+    does not split into a sum over examples). The cost of a step is ``O(b M^2)`` time and
+    ``O(b M)`` memory for ``b`` examples; :class:`zoo.SVGPRegressor` minibatches without bias.
+
+    Args:
+      noise_variance: initial ``sigma^2`` (learned).
+      mean_function: ``"zero"``, ``"constant"`` (a learned constant ``m``) or ``"linear"``
+        (``m(x) = x w + b``, learned).
+      (others: see :class:`zoo.gp.GaussianProcessModel`)
+
+    Input: ``x`` ``[batch, D]``. Target: ``y`` ``[batch]`` or ``[batch, 1]``.
+    ``predict(x)``: ``(mean [N, 1], variance [N, 1])`` of ``y*``.
+
+    References:
+      Titsias, M. (2009). Variational Learning of Inducing Variables in Sparse Gaussian
+      Processes. AISTATS.
+      Tiao, L. C. (2020). A Handbook for Sparse Variational Gaussian Processes. tiao.io.
+    """
+
+    search_space = {
+        "num_inducing": Int(16, 256, sampling="log"),
+        "kernel": Choice(("rbf", "matern32", "matern52")),
+        "learning_rate": Float(1e-3, 1e-1, sampling="log"),
+    }
+
+    def __init__(self, input_dim=None, num_inducing=50, kernel="rbf", noise_variance=1.0,
+                 mean_function="constant", inducing_init="kmeans", train_inducing=True, seed=0,
+                 precision="float64", learning_rate=1e-2, **kwargs):
+        super().__init__(input_dim, num_inducing, kernel, inducing_init, train_inducing, seed,
+                         precision, learning_rate, **kwargs)
+        self.noise_variance = check_positive_float("noise_variance", noise_variance)
+        self.mean_function = check_choice("mean_function", mean_function, MEAN_FUNCTIONS)
+        self._build_if_ready()
+
+    def _build_layers(self):
+        # The SVGP layer holds Z, the kernel, the mean and q(v); here q(v) is not trained by
+        # gradients but set to its optimum after each fit (prior N(0, I) before).
+        self.gp = self._make_svgp(self.input_dim, 1, self.mean_function, "svgp")
+        self.likelihood = gaussian_likelihood(self.noise_variance, self.precision)
+
+    def _first_layer(self):
+        return self.gp
+
+    def _train_variables(self):
+        q = {id(self.gp.q_mu), id(self.gp.raw_q_sqrt)}
+        return [v for v in self.trainable_variables if id(v) not in q]
+
+    # ------------------------------------------------------------- the math
+    def call(self, x, training=None):
+        return self._predict_y_batch(tf.cast(x, self.precision))
+
+    def _statistics(self, chol, x, y):
+        x = tf.cast(x, self.precision)
+        y = tf.reshape(tf.cast(y, self.precision), (-1, 1))  # [b, 1]
+        residual = y - self.gp.mean_fn(x)  # [b, 1]
+        kernel = self.gp.kernel
+        return sgpr_math.sgpr_statistics(
+            chol, kernel.matrix(self.gp.inducing_inputs, x), kernel.diag(x), residual,
+            self.likelihood.variance)
+
+    def _negative_objective(self, x, y, training=False):
+        """``-bound(batch) / b``: minus the collapsed bound of the batch per example."""
+        stats = self._statistics(self.gp.kuu_cholesky(), x, y)
+        return -sgpr_math.collapsed_bound(stats, self.likelihood.variance) / stats.num_data
+
+    def _predict_f_batch(self, x, full_cov=False):
+        return self.gp.predict_f(x, full_cov=full_cov)
+
+    # ------------------------------------------------------------- training
+    def _default_batch_size(self, n):
+        return n  # the collapsed bound couples every example: one exact step per epoch
+
+    def fit(self, x=None, y=None, **kwargs):
+        """Train the hyperparameters on the collapsed bound, then set the optimal q(u).
+
+        ``x`` ``[N, D]``, ``y`` ``[N]`` or ``[N, 1]``; keyword arguments go to
+        ``tf_keras.Model.fit`` (``batch_size`` defaults to ``N``). With a
+        ``tf.data.Dataset`` of ``(x, y)`` batches, call :meth:`update_posterior` on
+        (a finite pass over) the data after ``fit``.
+        """
+        history = super().fit(x, y, **kwargs)
+        if not isinstance(x, tf.data.Dataset):
+            self.update_posterior(x, y)
+        return history
+
+    def fit_variables(self):
+        """Every trainable weight: the hyperparameters by Adam, q(v) (not given to the
+        optimizer) by :meth:`update_posterior` at the end of ``fit``."""
+        return list(self.trainable_weights)
+
+    def _accumulate(self, x, y=None, batch_size=PREDICT_BATCH):
+        """``(chol_kuu, SGPRStatistics)`` of all of ``(x, y)`` (arrays or a finite dataset)."""
+        self._require_built()
+        chol = self.gp.kuu_cholesky()
+        total = None
+        if isinstance(x, tf.data.Dataset):
+            if x.cardinality() == tf.data.INFINITE_CARDINALITY:
+                raise ValueError("x must be a finite tf.data.Dataset of (x, y) batches (one "
+                                 "pass over the training data). Received: an infinite dataset")
+            batches = ((tf.cast(b[0], self.precision), b[1]) for b in x)
+        else:
+            x, y = self.validate_data(x, y)
+            if y is None:
+                raise ValueError("y is needed with array x. Received: y=None")
+            batches = ((tf.constant(x[i:i + batch_size]), tf.constant(y[i:i + batch_size]))
+                       for i in range(0, len(x), batch_size))
+        for xb, yb in batches:
+            stats = self._statistics_fn(chol, xb, yb)
+            total = stats if total is None else total + stats
+        return chol, total
+
+    @tf.function(reduce_retracing=True)
+    def _statistics_fn(self, chol, x, y):
+        return self._statistics(chol, x, y)
+
+    def update_posterior(self, x, y=None, batch_size=PREDICT_BATCH):
+        """Set ``q(u)`` to the optimum for the current hyperparameters and all of ``(x, y)``.
+
+        One batched pass over the data (its sufficient statistics add up over batches), so
+        ``N`` may be millions; ``fit`` calls it on its training data.
+        """
+        _, stats = self._accumulate(x, y, batch_size)
+        q_mu, q_sqrt = sgpr_math.optimal_inducing_distribution(stats, self.likelihood.variance)
+        self.gp.q_mu.assign(q_mu)  # [M, 1]
+        self.gp.raw_q_sqrt.assign(q_sqrt[None])  # [1, M, M]
+
+    def collapsed_bound(self, x, y=None, batch_size=PREDICT_BATCH):
+        """Titsias' bound on ``log p(y)`` for all of ``(x, y)`` (nats, one batched pass)."""
+        _, stats = self._accumulate(x, y, batch_size)
+        return float(sgpr_math.collapsed_bound(stats, self.likelihood.variance))
+
+    # -------------------------------------------------------------- contract
+    @classmethod
+    def example(cls, seed=0):
+        rng = np.random.default_rng(seed)
+        x = rng.uniform(-2.0, 2.0, size=(32, 1))
+        y = np.sin(2.0 * x[:, 0]) + 0.1 * rng.normal(size=32)
+        return {"input_dim": 1, "num_inducing": 6, "mean_function": "constant"}, x, y
