@@ -23,6 +23,7 @@ list = list_models
 __all__ = [
     "IAF",
     "MAF",
+    "SGPR",
     "VAE",
     "ConditionalVAE",
     "DeepGP",
@@ -31,7 +32,6 @@ __all__ = [
     "NeuralSplineFlow",
     "PolyaGammaLogisticRegression",
     "RealNVP",
-    "SGPR",
     "SVGPClassifier",
     "SVGPRegressor",
     "ZooModel",
