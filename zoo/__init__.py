@@ -13,6 +13,7 @@ from zoo.classifiers import (
     GenerativeLogisticRegression,
     PolyaGammaLogisticRegression,
 )
+from zoo.density_ratio import DensityRatioEstimator, ImplicitGenerator
 from zoo.flows import IAF, MAF, NeuralSplineFlow, RealNVP
 from zoo.gp import SGPR, DeepGP, SVGPClassifier, SVGPRegressor
 from zoo.registry import get, list_models, load, register
@@ -27,8 +28,10 @@ __all__ = [
     "VAE",
     "ConditionalVAE",
     "DeepGP",
+    "DensityRatioEstimator",
     "GaussianNaiveBayes",
     "GenerativeLogisticRegression",
+    "ImplicitGenerator",
     "NeuralSplineFlow",
     "PolyaGammaLogisticRegression",
     "RealNVP",

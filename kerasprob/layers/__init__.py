@@ -1,6 +1,11 @@
 """Tier-2 layers: they own variables, add losses, and expose their math as methods."""
 
 from kerasprob.layers import flows, gp
+from kerasprob.layers.density_ratio import (
+    AdversarialKLDivergenceLayer,
+    DensityRatioClassifier,
+    QuadraticLogRatio,
+)
 from kerasprob.layers.gp import SVGP
 from kerasprob.layers.kl import KLDivergenceLayer
 from kerasprob.layers.mlp import MLP
@@ -12,8 +17,10 @@ from kerasprob.layers.variational import EvidenceBound, GaussianPosterior
 __all__ = [
     "MLP",
     "SVGP",
+    "AdversarialKLDivergenceLayer",
     "ConvDecoder",
     "ConvEncoder",
+    "DensityRatioClassifier",
     "EvidenceBound",
     "GaussianPosterior",
     "GaussianReparameterization",
@@ -22,6 +29,7 @@ __all__ = [
     "MixtureNormalPrior",
     "NormalPrior",
     "Prior",
+    "QuadraticLogRatio",
     "flows",
     "gp",
 ]

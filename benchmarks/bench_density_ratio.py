@@ -1,0 +1,209 @@
+"""Density-ratio KL estimates: zoo.DensityRatioEstimator against densratio and sklearn.
+
+Two problems, each with the exact KL known:
+
+* the seed's p = N(1, 1), q = N(0, 2^2), KL 0.44315: 5000 + 5000 samples, KL as
+  ``mean log r(x_p)`` on the training samples of p, over 10 seeds;
+* 10-d: p = N(0.3 * 1, diag(linspace(0.6, 1.4, 10))), q = N(0, I + 0.2 * 1 1^T), KL 0.539:
+  10000 + 10000 samples (densratio: 3000 + 3000, as it is slow), KL on 20000 fresh samples
+  of p, over 5 seeds.
+
+densratio's uLSIF and KLIEP run on the first ``--slow-anchor-seeds`` seeds only (3 by
+default: with its cross-validation uLSIF takes from 20 s to minutes per fit).
+
+Printed per problem: median |KL error| (with the median Monte Carlo standard error beside
+it, and the Monte Carlo floor: the same mean of the *exact* log ratio) and median seconds
+per fit, ours (default MLP and ``network="quadratic"``) next to densratio uLSIF / KLIEP and
+scikit-learn logistic regression on quadratic features (the exact family for Gaussians),
+run in ``benchmarks/.venv-anchors-densratio`` (``python -m venv`` it, then
+``pip install densratio scikit-learn``). Then the time and peak memory of one fit on
+10^6 + 10^6 10-d samples streamed from a ``tf.data`` pipeline (a subprocess).
+
+    .venv/bin/python benchmarks/bench_density_ratio.py [--quick] [--threads 2]
+"""
+
+import json
+import math
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import _harness as h
+import numpy as np
+
+ANCHOR_PYTHON = h.BENCH_DIR / ".venv-anchors-densratio" / "bin" / "python"
+SEED_KL = 0.5 * (math.log(4.0) - 1.0 + 2.0 / 4.0)
+D = 10
+MU_P, COV_P = 0.3 * np.ones(D), np.diag(np.linspace(0.6, 1.4, D))
+MU_Q, COV_Q = np.zeros(D), np.eye(D) + 0.2 * np.ones((D, D))
+
+
+def gaussian_kl(mu_p, cov_p, mu_q, cov_q):
+    inv_q = np.linalg.inv(cov_q)
+    diff = mu_q - mu_p
+    return 0.5 * (np.trace(inv_q @ cov_p) + diff @ inv_q @ diff - len(mu_p)
+                  + np.linalg.slogdet(cov_q)[1] - np.linalg.slogdet(cov_p)[1])
+
+
+def gaussian_log_prob(x, mu, cov):
+    inv = np.linalg.inv(cov)
+    diff = x - mu
+    return -0.5 * (np.einsum("bi,ij,bj->b", diff, inv, diff) + np.linalg.slogdet(cov)[1]
+                   + len(mu) * math.log(2 * math.pi))
+
+
+def anchor(method, x_p, x_q, x_eval, tag):
+    if not ANCHOR_PYTHON.exists():
+        return None
+    path = h._save(f"density_ratio_{tag}", x_p=x_p, x_q=x_q, x_eval=x_eval)
+    threads = os.environ.get("BENCH_THREADS", "2")
+    env = {**os.environ, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads,
+           "OPENBLAS_NUM_THREADS": threads}
+    out = subprocess.run([str(ANCHOR_PYTHON), str(h.ANCHORS_DIR / "densratio_kl.py"),
+                          "--data", str(path), "--method", method],
+                         env=env, stdout=subprocess.PIPE, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def ours(x_p, x_q, x_eval, **kwargs):
+    import tf_keras
+
+    import zoo
+
+    tf_keras.utils.set_random_seed(0)
+    start = time.perf_counter()
+    est = zoo.DensityRatioEstimator(**kwargs)
+    est.fit(x_p, x_q, verbose=0)
+    estimate = est.kl_divergence(x_eval)
+    return {"kl": estimate.value, "se": estimate.standard_error,
+            "seconds": time.perf_counter() - start}
+
+
+def problem(name, exact, draw, seeds, anchor_n, rows, slow_anchor_seeds):
+    results = {}
+    mc_errors, mc_se = [], []
+    for seed in seeds:
+        x_p, x_q, x_eval, exact_log_ratio = draw(seed)
+        mc_errors.append(abs(exact_log_ratio.mean() - exact))
+        mc_se.append(exact_log_ratio.std(ddof=1) / math.sqrt(len(exact_log_ratio)))
+        runs = {"ours (mlp)": ours(x_p, x_q, x_eval),
+                "ours (quadratic)": ours(x_p, x_q, x_eval, network="quadratic")}
+        for method in ("ulsif", "kliep", "logistic"):
+            if method != "logistic" and seed - seeds[0] >= slow_anchor_seeds:
+                continue
+            n = len(x_p) if method == "logistic" else anchor_n
+            tag = f"{name}_{seed}".replace(" ", "_").replace("-", "")
+            result = anchor(method, x_p[:n], x_q[:n], x_eval, tag)
+            if result is not None:
+                runs[method] = result
+        for key, value in runs.items():
+            results.setdefault(key, []).append(value)
+        print(f"{name} seed {seed}: " + ", ".join(
+            f"{k} {v['kl']:.4f} ({v['seconds']:.2f} s)" for k, v in runs.items()), flush=True)
+    floor = statistics.median(mc_errors)
+    se = statistics.median(mc_se)
+    print(f"{name}: exact KL {exact:.5f}; Monte Carlo floor (exact ratio) median |error| "
+          f"{floor:.4f}, median standard error {se:.4f}")
+    for key in ("ours (mlp)", "ours (quadratic)"):
+        err = statistics.median(abs(r["kl"] - exact) for r in results[key])
+        secs = statistics.median(r["seconds"] for r in results[key])
+        rows.append(h.Row(name, f"{key} |KL err| (MC floor {floor:.4f}, se {se:.4f})",
+                          "exact", err, None))
+        for method, label in (("ulsif", "densratio uLSIF"), ("kliep", "densratio KLIEP"),
+                              ("logistic", "sklearn LR quad")):
+            if method not in results:
+                continue
+            anchor_err = statistics.median(abs(r["kl"] - exact) for r in results[method])
+            anchor_secs = statistics.median(r["seconds"] for r in results[method])
+            rows.append(h.Row(name, f"{key} |KL err|", label, err, anchor_err))
+            rows.append(h.Row(name, f"{key} s/fit", label, secs, anchor_secs))
+
+
+def draw_seed_example(n):
+    def draw(seed):
+        rng = np.random.default_rng(seed)
+        x_p, x_q = rng.normal(1, 1, (n, 1)), rng.normal(0, 2, (n, 1))
+        exact = math.log(2) - 0.5 * (x_p[:, 0] - 1) ** 2 + x_p[:, 0] ** 2 / 8
+        return x_p, x_q, x_p, exact
+    return draw
+
+
+def draw_ten_d(n, n_eval):
+    def draw(seed):
+        rng = np.random.default_rng(100 + seed)
+        x_p = rng.multivariate_normal(MU_P, COV_P, n)
+        x_q = rng.multivariate_normal(MU_Q, COV_Q, n)
+        x_eval = rng.multivariate_normal(MU_P, COV_P, n_eval)
+        exact = gaussian_log_prob(x_eval, MU_P, COV_P) - gaussian_log_prob(x_eval, MU_Q, COV_Q)
+        return x_p, x_q, x_eval, exact
+    return draw
+
+
+STREAM = """
+import resource, sys, time, json
+sys.path.insert(0, {repo!r})
+import tensorflow as tf, numpy as np, tf_keras
+tf.config.threading.set_intra_op_parallelism_threads({threads})
+tf.config.threading.set_inter_op_parallelism_threads({threads})
+import zoo
+n, b, d = {n}, 1024, 10
+chol_p = np.sqrt(np.linspace(0.6, 1.4, d)).astype("float32")
+chol_q = np.linalg.cholesky(np.eye(d) + 0.2).astype("float32")
+def stream(seed, draw):
+    return (tf.data.Dataset.range(n // b)
+            .map(lambda i: draw(tf.random.stateless_normal([b, d], seed=[seed, i])))
+            .prefetch(4))
+ds_p = stream(1, lambda e: 0.3 + e * chol_p)
+ds_q = stream(2, lambda e: tf.matmul(e, chol_q, transpose_b=True))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+tf_keras.utils.set_random_seed(0)
+est = zoo.DensityRatioEstimator(network="quadratic")
+start = time.perf_counter()
+est.fit(ds_p, ds_q, steps_per_epoch=n // b, verbose=0)
+seconds = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+rng = np.random.default_rng(7)
+x_eval = 0.3 + rng.normal(size=(20000, d)) * chol_p
+print(json.dumps({{"seconds": seconds, "peak_rss_mb": peak / 1024,
+                  "rss_before_fit_mb": before / 1024, "kl": est.kl_divergence(x_eval).value}}))
+"""
+
+
+def streamed_fit(n, threads):
+    code = STREAM.format(repo=str(h.REPO), threads=threads, n=n)
+    out = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                         check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    parser = h.arg_parser(__doc__)
+    parser.add_argument("--slow-anchor-seeds", type=int, default=3,
+                        help="seeds for densratio uLSIF / KLIEP (minutes per fit on 2 busy cores)")
+    args = h.parse_args(parser)
+    if not ANCHOR_PYTHON.exists():
+        print(f"note: no {ANCHOR_PYTHON}; anchors skipped (python -m venv it, then pip install "
+              "densratio scikit-learn)")
+    rows = []
+    seeds = range(args.seed, args.seed + (2 if args.quick else 10))
+    slow = min(1, args.slow_anchor_seeds) if args.quick else args.slow_anchor_seeds
+    problem("seed 1-d", SEED_KL, draw_seed_example(5000), seeds, 5000, rows, slow)
+    exact = gaussian_kl(MU_P, COV_P, MU_Q, COV_Q)
+    seeds = range(args.seed, args.seed + (1 if args.quick else 5))
+    problem("10-d", exact, draw_ten_d(10_000, 20_000), seeds, 3000, rows, slow)
+    n = 10**5 if args.quick else 10**6
+    stream = streamed_fit(n, args.threads)
+    print(f"streamed fit, {n} + {n} 10-d samples from tf.data (quadratic network, batch 2048):"
+          f" {stream['seconds']:.1f} s, peak RSS {stream['peak_rss_mb']:.0f} MB "
+          f"({stream['rss_before_fit_mb']:.0f} MB before the fit), KL {stream['kl']:.4f} "
+          f"(exact {exact:.4f})")
+    h.print_table(rows)
+    print(f"ru_maxrss of this process: "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
