@@ -11,6 +11,7 @@ next to ``zoo.VAE`` with the same architecture (they should agree).
 """
 
 import argparse
+import os
 
 import tensorflow as tf
 import tf_keras
@@ -37,9 +38,12 @@ def build(original_dim, intermediate_dim, latent_dim):
     return model
 
 
+FAST = os.environ.get("KERASPROB_FAST") == "1"  # examples/README.md: the fast mode
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=50)
+    parser.add_argument("--epochs", type=int, default=1 if FAST else 50)
     args = parser.parse_args(argv)
     tf.random.set_seed(0)
     images, _ = load_digits()

@@ -31,7 +31,8 @@ def independent_kl(samples, data, steps):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="runs/density_ratio_implicit_generator.png")
-    parser.add_argument("--fast", action="store_true", help="10 epochs, short estimates")
+    parser.add_argument("--fast", action="store_true", help="10 epochs, short estimates",
+                        default=os.environ.get("KERASPROB_FAST") == "1")
     parser.add_argument("--epochs", type=int, default=60)
     args = parser.parse_args(argv)
     epochs, steps = (10, 200) if args.fast else (args.epochs, 1000)

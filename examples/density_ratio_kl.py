@@ -36,7 +36,8 @@ def exact_log_ratio(x):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="runs/density_ratio_kl.png")
-    parser.add_argument("--fast", action="store_true", help="2000 + 2000 samples, 300 steps")
+    parser.add_argument("--fast", action="store_true", help="2000 + 2000 samples, 300 steps",
+                        default=os.environ.get("KERASPROB_FAST") == "1")
     args = parser.parse_args(argv)
     n, steps = (2000, 300) if args.fast else (5000, 1000)
     rng = np.random.default_rng(0)

@@ -18,11 +18,13 @@ from custom_bijectors import banana_flow
 
 import zoo
 
+FAST = os.environ.get("KERASPROB_FAST") == "1"  # examples/README.md: the fast mode
+
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="runs/flows_banana.png")
-    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--epochs", type=int, default=1 if FAST else 40)
     args = parser.parse_args(argv)
     tf_keras.utils.set_random_seed(0)
     exact = banana_flow()

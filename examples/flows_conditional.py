@@ -29,10 +29,13 @@ def make_data(n, seed):
     return x.astype("float32"), c.astype("float32"), log_p
 
 
+FAST = os.environ.get("KERASPROB_FAST") == "1"  # examples/README.md: the fast mode
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="runs/flows_conditional.png")
-    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--epochs", type=int, default=1 if FAST else 30)
     args = parser.parse_args(argv)
     tf_keras.utils.set_random_seed(0)
     x, c, _ = make_data(5000, 0)

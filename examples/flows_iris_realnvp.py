@@ -25,10 +25,13 @@ def iris_sepals():
     return ((x - x.mean(0)) / x.std(0)).astype(np.float32)  # [150, 2]
 
 
+FAST = os.environ.get("KERASPROB_FAST") == "1"  # examples/README.md: the fast mode
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="runs/flows_iris_realnvp.png")
-    parser.add_argument("--steps", type=int, default=2501)
+    parser.add_argument("--steps", type=int, default=20 if FAST else 2501)
     args = parser.parse_args(argv)
     x = iris_sepals()
     flow = zoo.RealNVP(event_dim=2, num_layers=5, hidden_units=[20, 20], actnorm=False,

@@ -29,10 +29,13 @@ def true_flow():
                  SinhArcsinh(TRUE["skewness"], TRUE["tailweight"])], event_dim=2)
 
 
+FAST = os.environ.get("KERASPROB_FAST") == "1"  # examples/README.md: the fast mode
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="runs/flows_sinh_arcsinh.png")
-    parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--epochs", type=int, default=1 if FAST else 60)
     args = parser.parse_args(argv)
     tf_keras.utils.set_random_seed(0)
     truth = true_flow()

@@ -55,7 +55,8 @@ def main(argv=None):
     parser.add_argument("--out", default="runs/naive_bayes_iris.png")
     parser.add_argument("--split-seed", type=int, default=4)
     parser.add_argument("--epochs", type=int, default=500)
-    parser.add_argument("--fast", action="store_true", help="50 Adam steps, 5 splits")
+    parser.add_argument("--fast", action="store_true", help="50 Adam steps, 5 splits",
+                        default=os.environ.get("KERASPROB_FAST") == "1")
     args = parser.parse_args(argv)
     epochs = 50 if args.fast else args.epochs
     x_train, x_test, y_train, y_test = iris_split(args.split_seed)

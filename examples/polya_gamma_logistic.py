@@ -46,7 +46,8 @@ def true_probability(x):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="runs/polya_gamma_logistic.png")
-    parser.add_argument("--fast", action="store_true", help="50 burn-in + 100 sweeps")
+    parser.add_argument("--fast", action="store_true", help="50 burn-in + 100 sweeps",
+                        default=os.environ.get("KERASPROB_FAST") == "1")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     x, y = post_data()

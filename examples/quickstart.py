@@ -19,10 +19,12 @@ import numpy as np
 import zoo
 from zoo.datasets import load_digits
 
+FAST = os.environ.get("KERASPROB_FAST") == "1"  # examples/README.md: the fast mode
+
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=50)
+    parser.add_argument("--epochs", type=int, default=1 if FAST else 50)
     parser.add_argument("--latent-dim", type=int, default=2)
     parser.add_argument("--out", default=os.path.join("runs", "quickstart"))
     args = parser.parse_args(argv)

@@ -49,7 +49,8 @@ def with_noise(x, batch, shuffle):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=60)
-    parser.add_argument("--fast", action="store_true", help="3 epochs")
+    parser.add_argument("--fast", action="store_true", help="3 epochs",
+                        default=os.environ.get("KERASPROB_FAST") == "1")
     parser.add_argument("--out", default=os.path.join("runs", "vae_avb"))
     args = parser.parse_args(argv)
     epochs = 3 if args.fast else args.epochs

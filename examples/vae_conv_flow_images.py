@@ -43,22 +43,25 @@ def image_grid(rows, titles, path, suptitle):
     plt.close(fig)
 
 
+FAST = os.environ.get("KERASPROB_FAST") == "1"  # examples/README.md: the fast mode
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--epochs", type=int, default=1 if FAST else 20)
     parser.add_argument("--out", default=os.path.join("runs", "vae_conv"))
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     tf_keras.utils.set_random_seed(0)
 
-    x_train, x_val = zoo.datasets.load_flow_images()
+    x_train, x_val = zoo.datasets.load_flow_images(n=50 if FAST else 1000)
     vae = zoo.VAE(input_shape=(36, 36, 3), latent_dim=2, encoder="conv", posterior="tril",
                   learning_rate=5e-4)
     history = vae.fit(x_train, epochs=args.epochs, batch_size=20, validation_data=x_val,
                       verbose=2).history
     print(f"final validation negative ELBO: {history['val_loss'][-1]:.1f} nats "
           f"(KL {history['val_kl'][-1]:.2f})")
-    log_px = vae.log_likelihood(x_val[:100], num_samples=50)
+    log_px = vae.log_likelihood(x_val[:100], num_samples=5 if FAST else 50)
     print(f"importance-sampled log p(x), k=50, 100 validation images: {log_px.mean():.1f}")
 
     fig, ax = plt.subplots(figsize=(5, 3.5))

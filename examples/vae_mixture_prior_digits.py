@@ -24,10 +24,12 @@ import tf_keras
 
 import zoo
 
+FAST = os.environ.get("KERASPROB_FAST") == "1"  # examples/README.md: the fast mode
+
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--epochs", type=int, default=1 if FAST else 60)
     parser.add_argument("--out", default=os.path.join("runs", "vae_mixture"))
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
@@ -42,7 +44,7 @@ def main(argv=None):
                       num_components=16, learning_rate=2e-3)
         history = vae.fit(x_train, epochs=args.epochs, batch_size=100,
                           validation_data=x_val, verbose=0).history
-        ll = vae.log_likelihood(x_val, num_samples=200).mean()
+        ll = vae.log_likelihood(x_val, num_samples=10 if FAST else 200).mean()
         print(f"prior={prior:8s} validation negative ELBO {history['val_loss'][-1]:6.2f}  "
               f"KL {history['val_kl'][-1]:5.2f}  log p(x) (k=200) {ll:7.2f}")
         models[prior] = vae

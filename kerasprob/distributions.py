@@ -28,10 +28,10 @@ import tensorflow_probability as tfp
 import tf_keras
 
 from kerasprob.math.distributions import (
-    SCALE_FLOOR,
     DiscretizedLogisticDistribution,
     LogitBernoulli,
     positive_scale,
+    scale_tril_from_params,
     unflatten,
 )
 from kerasprob.serialization import register
@@ -155,7 +155,6 @@ class MultivariateNormalTriL(DistributionLayer):
 
     def __init__(self, event_size, convert_to_tensor_fn="sample", **kwargs):
         self.event_size = check_positive_int("event_size", event_size)
-        self._fill = tfb.FillScaleTriL(diag_shift=SCALE_FLOOR)
         super().__init__(convert_to_tensor_fn, **kwargs)
 
     @staticmethod
@@ -166,7 +165,7 @@ class MultivariateNormalTriL(DistributionLayer):
 
     def make_distribution(self, params):
         loc, raw = params[..., : self.event_size], params[..., self.event_size :]
-        return tfd.MultivariateNormalTriL(loc, self._fill.forward(raw))
+        return tfd.MultivariateNormalTriL(loc, scale_tril_from_params(raw))
 
     def get_config(self):
         return {**super().get_config(), "event_size": self.event_size}

@@ -2,8 +2,13 @@
 
 Layer cases come from ``tests/cases/*.py`` (``CASES`` lists); models from
 ``zoo.list()`` via ``Model.example()``, so new ones are covered automatically.
+Every layer case runs under three global dtype policies (float32, float64 and
+mixed_float16: the layers are made under the policy, float inputs are float64
+under float64) and goes through tf-keras's own ``layer_test`` when it has one
+input and a tensor output.
 """
 
+import contextlib
 import importlib
 import inspect
 import json
@@ -16,7 +21,13 @@ import tf_keras
 
 import kerasprob as kp
 import zoo
-from kerasprob.testing import assert_config_round_trip, default_readout, run_layer_test
+from kerasprob.testing import (
+    assert_config_round_trip,
+    default_readout,
+    is_tensor_layer_case,
+    run_keras_layer_test,
+    run_layer_test,
+)
 from tests import cases
 
 CASES = [
@@ -30,6 +41,8 @@ def _public_layer_classes():
     modules = [kp.distributions, kp.layers]
     if hasattr(kp.layers, "flows"):
         modules.append(kp.layers.flows)
+    if hasattr(kp.layers, "gp"):
+        modules.append(kp.layers.gp)
     found = set()
     for module in modules:
         for name in module.__all__:
@@ -40,14 +53,111 @@ def _public_layer_classes():
     return found
 
 
-ABSTRACT = {"DistributionLayer", "Prior", "Bijector", "BijectorLayer"}
+ABSTRACT = {"DistributionLayer", "Prior", "Bijector", "BijectorLayer", "Kernel", "Stationary",
+            "Likelihood"}
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: type(c[0]()).__name__)
-def test_layer_contract(case):
+POLICIES = ("float32", "float64", "mixed_float16")
+
+
+@contextlib.contextmanager
+def global_policy(name):
+    """Layers made inside use the dtype policy ``name``; the previous one comes back after."""
+    previous = tf_keras.mixed_precision.global_policy()
+    tf_keras.mixed_precision.set_global_policy(name)
+    try:
+        yield
+    finally:
+        tf_keras.mixed_precision.set_global_policy(previous)
+
+
+@pytest.fixture(params=POLICIES)
+def policy(request):
+    with global_policy(request.param):
+        yield request.param
+
+
+@pytest.fixture(params=[POLICIES[0], *(pytest.param(p, marks=pytest.mark.slow)
+                                       for p in POLICIES[1:])])
+def keras_policy(request):
+    """The policies of tf-keras's ``layer_test`` (about 1 s a case): float32 always, the
+    others with the slow tests (``run_layer_test`` covers every policy in the quick run)."""
+    with global_policy(request.param):
+        yield request.param
+
+
+def _inputs_for(inputs, policy):
+    """Float arrays in float64 under the float64 policy (a float64 model's data), as given
+    (float32) otherwise."""
+    def cast(value):
+        value = np.asarray(value)
+        return value.astype("float64") if policy == "float64" and value.dtype.kind == "f" else value
+
+    return [cast(v) for v in inputs] if isinstance(inputs, (list, tuple)) else cast(inputs)
+
+
+def _case_id(case):
+    return type(case[0]()).__name__
+
+
+def _tril_works_in_float64():
+    from kerasprob.math.distributions import scale_tril_from_params
+
+    try:
+        scale_tril_from_params(tf.zeros([3], tf.float64))
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _known_gap(layer, policy):
+    """Why this case is expected to fail (a gap in a file this test's owner does not edit,
+    with the change that closes it), or None. Each entry checks for its gap, so it stops
+    applying once the gap is closed."""
+    from kerasprob.distributions import DistributionLayer
+    from kerasprob.layers.policy import FullPrecision
+
+    name = type(layer).__name__
+    if (policy.startswith("mixed") and isinstance(layer, DistributionLayer)
+            and not isinstance(layer, FullPrecision)):
+        return ("kerasprob.distributions.DistributionLayer computes its log-densities in "
+                "16 bits under a mixed policy: it needs the FullPrecision mixin")
+    if policy == "float64" and not _tril_works_in_float64() and (
+            name == "MultivariateNormalTriL" or getattr(layer, "covariance", None) == "full"):
+        return ("kerasprob.math.distributions.scale_tril_from_params is float32 only "
+                "(FillScaleTriL with a float32 diag_shift)")
+    return None
+
+
+def _expect_known_gap(request, layer, policy):
+    reason = _known_gap(layer, policy)
+    if reason is not None:
+        request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
+
+
+TENSOR_CASES = [case for case in CASES if is_tensor_layer_case(case[0](), case[1])]
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_layer_contract(case, policy, request):
     factory, inputs, readout, shape = case
-    run_layer_test(factory(), inputs, readout=readout or default_readout,
+    layer = factory()
+    _expect_known_gap(request, layer, policy)
+    run_layer_test(layer, _inputs_for(inputs, policy), readout=readout or default_readout,
                    expected_output_shape=shape)
+
+
+@pytest.mark.parametrize("case", TENSOR_CASES, ids=_case_id)
+def test_keras_layer_test(case, keras_policy, request):
+    """tf-keras's own ``layer_test`` (functional and Sequential use, shape and dtype
+    inference, config and weights round trips, a training step) on every layer with one
+    input and a tensor output."""
+    factory, inputs, _, shape = case
+    layer = factory()
+    _expect_known_gap(request, layer, keras_policy)
+    output = run_keras_layer_test(layer, _inputs_for(inputs, keras_policy))
+    if shape is not None:
+        assert output.shape == tuple(shape)
 
 
 def test_every_public_layer_has_a_case():

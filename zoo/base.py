@@ -27,7 +27,7 @@ from kerasprob.callbacks import TerminateOnNaN
 from kerasprob.losses import NegativeLogLikelihood
 from kerasprob.math.distributions import as_distribution
 from kerasprob.optimizers import Adam
-from kerasprob.tuning import Float, ModelHyperModel
+from kerasprob.tuning import Float, ModelHyperModel, Objective
 from kerasprob.validation import (
     check_array,
     check_int_at_least,
@@ -45,11 +45,23 @@ class ZooModel(tf_keras.Model):
 
     Class attributes:
       search_space: ``{constructor argument: kerasprob.tuning space}``.
+      objective: the default tuning objective (a ``keras_tuner.Objective``: a metric the
+        model logs and its direction), used by ``hypermodel()``'s tuners when given none.
       target_is_input: if True, ``fit(x)`` trains with ``y = x`` (autoencoders).
+      data_kind: what ``fit`` takes, for the command line (``python -m zoo``):
+        ``"unsupervised"`` ``fit(x)``, ``"supervised"`` ``fit(x, y)``, ``"conditional"``
+        ``fit(x, c)`` (``c`` a label or context), ``"two_sample"`` ``fit(x_p, x_q)``.
+      plots: the figures ``python -m zoo fit`` draws (names in ``zoo.plots.PLOTS``).
+      input_scaling: how the command line rescales features before ``fit``: ``"none"``,
+        ``"unit"`` (divide by the largest value, into ``[0, 1]``) or ``"standardize"``.
     """
 
     search_space = {"learning_rate": Float(1e-4, 1e-2, sampling="log")}
+    objective = Objective("val_loss", "min")
     target_is_input = False
+    data_kind = "supervised"
+    plots = ("history",)
+    input_scaling = "none"
 
     def __init__(self, learning_rate=1e-3, **kwargs):
         super().__init__(**kwargs)

@@ -112,6 +112,8 @@ class DensityRatioEstimator(ZooModel):
       Implicit Distributions (seed 003, post 5).
     """
 
+    data_kind = "two_sample"
+    plots = ("history", "log_ratio")
     search_space = {
         "hidden_units": Units(widths=(16, 32, 64, 128), depths=(1, 2, 3)),
         "batch_size": Choice((256, 512, 1024, 2048)),
@@ -452,6 +454,8 @@ class ImplicitGenerator(ZooModel):
     Learning in Implicit Generative Models.
     """
 
+    data_kind = "unsupervised"
+    plots = ("history", "samples")
     search_space = {
         "hidden_units": Units(widths=(32, 64, 128), depths=(1, 2)),
         "ratio_hidden_units": Units(widths=(32, 64, 128), depths=(1, 2)),

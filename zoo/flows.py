@@ -68,6 +68,9 @@ class FlowModel(ZooModel):
     """
 
     target_is_input = True
+    data_kind = "unsupervised"
+    plots = ("history", "density", "samples")
+    input_scaling = "standardize"
     search_space = {
         "num_layers": Int(2, 8),
         "hidden_units": Units(widths=(32, 64, 128, 256), depths=(1, 2)),

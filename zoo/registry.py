@@ -59,12 +59,18 @@ def get(name):
 
 
 def load(path):
-    """Load a model saved with ``model.save("...keras")``; never runs code from the file.
+    """Load a model saved with ``model.save("...keras")``, or a shipped preset by name
+    (``zoo.load("vae-digits")``, see ``zoo.presets``); never runs code from the file.
 
     Uses tf-keras' safe mode: a file that asks for a ``Lambda`` layer or a
     pickled function is refused.
     """
     path = os.fspath(path)
+    if not os.path.exists(path):
+        from zoo import presets
+
+        if path in presets.PRESETS:
+            path = presets.path(path)
     if os.path.isdir(path):
         what = ("a TensorFlow SavedModel directory" if os.path.isfile(
             os.path.join(path, "saved_model.pb")) else "a directory")
@@ -77,7 +83,7 @@ def load(path):
     if not os.path.isfile(path):
         hint = (
             f" ({path!r} is a model name: build one with zoo.get({path!r})(...); "
-            "no pretrained weights ship with the zoo)"
+            "the pretrained presets are listed by zoo.presets.names())"
             if path in _MODELS
             else ""
         )

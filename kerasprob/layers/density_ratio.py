@@ -60,7 +60,7 @@ class QuadraticLogRatio(tf_keras.layers.Layer):
         return quadratic + tf.matmul(inputs, self.linear) + self.bias  # [batch, 1]
 
     def compute_output_shape(self, input_shape):
-        return (*tuple(input_shape[:-1]), 1)
+        return tf.TensorShape([*tf.TensorShape(input_shape)[:-1], 1])
 
 
 @register
@@ -182,7 +182,7 @@ class DensityRatioClassifier(tf_keras.layers.Layer):
         if isinstance(input_shape, (list, tuple)) and isinstance(
                 input_shape[0], (list, tuple, tf.TensorShape)):
             input_shape = input_shape[0]
-        return tuple(input_shape)[:1]
+        return tf.TensorShape(input_shape)[:1]
 
     # ---------------------------------------------------------------- the math
     def log_ratio(self, x):
@@ -386,8 +386,8 @@ class AdversarialKLDivergenceLayer(KLDivergenceLayer):
     def compute_output_shape(self, input_shape):
         if isinstance(input_shape, (list, tuple)) and isinstance(
                 input_shape[0], (list, tuple, tf.TensorShape)):
-            return input_shape[0]
-        return input_shape
+            return tf.TensorShape(input_shape[0])
+        return tf.TensorShape(input_shape)
 
     def get_config(self):
         config = super().get_config()

@@ -65,19 +65,22 @@ def full_precision_dtype(dtype):
 class FullPrecision:
     """Mixin of layers whose math must stay in at least float32 (see the module docstring).
 
-    Put it first among the bases; the layer's ``__init__`` passes its keyword arguments
-    through :meth:`_full_precision_kwargs` before calling ``super().__init__``.
+    Put it first among the bases (``class KLDivergenceLayer(FullPrecision, Layer)``).
+
+    Raises:
+      ValueError: the policy's variable dtype is not float32 or float64 (e.g. ``"int8"``,
+        ``"float16"``: such a layer cannot keep its math in full precision).
     """
 
-    @staticmethod
-    def _full_precision_kwargs(kwargs):
-        requested = resolve_policy(kwargs.get("dtype"))
-        kwargs = dict(kwargs)
-        kwargs["dtype"] = tf_keras.mixed_precision.Policy(requested.variable_dtype)
-        return requested, kwargs
-
     def __init__(self, *args, **kwargs):
-        requested, kwargs = self._full_precision_kwargs(kwargs)
+        requested = resolve_policy(kwargs.get("dtype"))
+        if requested.variable_dtype not in ("float32", "float64"):
+            raise ValueError(
+                f"{type(self).__name__} computes log-densities, divergences or random draws: "
+                "its dtype must be float32, float64 or a mixed policy (mixed_float16, "
+                f"mixed_bfloat16). Received: dtype={requested.name!r}"
+            )
+        kwargs = {**kwargs, "dtype": tf_keras.mixed_precision.Policy(requested.variable_dtype)}
         super().__init__(*args, **kwargs)
         self._network_policy = requested
 

@@ -71,7 +71,7 @@ class GaussianReparameterization(FullPrecision, tf_keras.layers.Layer):
             )
         mu, s = inputs[0], inputs[1]
         if self.explicit_noise:
-            eps = tf.convert_to_tensor(inputs[2], dtype=mu.dtype)
+            eps = tf.cast(inputs[2], mu.dtype)
         else:
             shape = tf.shape(mu)
             if self.num_samples is not None:
@@ -170,7 +170,7 @@ class GumbelSoftmax(FullPrecision, tf_keras.layers.Layer):
     def call(self, inputs):
         if self.explicit_noise:
             logits, u = inputs
-            u = tf.convert_to_tensor(u, dtype=logits.dtype)
+            u = tf.cast(u, logits.dtype)
         else:
             logits = inputs
             u = tf.random.uniform(tf.shape(logits), dtype=logits.dtype)

@@ -61,8 +61,6 @@ def standard_normal_like(q):
 #: Lower bound added to every softplus scale, so scales never reach 0.
 SCALE_FLOOR = 1e-5
 
-_FILL = tfb.FillScaleTriL(diag_shift=SCALE_FLOOR)
-
 
 def scale_tril_from_params(raw):
     """``L = fill_triangular(raw)`` with diagonal ``softplus(.) + 1e-5``.
@@ -76,7 +74,8 @@ def scale_tril_from_params(raw):
     Returns:
       ``[batch..., d, d]`` lower-triangular ``L`` with a positive diagonal.
     """
-    return _FILL.forward(raw)
+    raw = tf.convert_to_tensor(raw)
+    return tfb.FillScaleTriL(diag_shift=tf.constant(SCALE_FLOOR, raw.dtype)).forward(raw)
 
 
 def positive_scale(raw):

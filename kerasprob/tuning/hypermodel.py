@@ -3,6 +3,16 @@
 import keras_tuner as kt
 
 
+def _class_attribute(cls, name):
+    """``name`` as a class attribute (a constructor argument of the same name, stored on
+    instances, does not shadow it); ``None`` if no class in the MRO sets it."""
+    for klass in cls.__mro__:
+        if name in vars(klass):
+            value = vars(klass)[name]
+            return value if isinstance(value, (str, kt.Objective, list)) else None
+    return None
+
+
 class ModelHyperModel(kt.HyperModel):
     """Builds ``model_class(**fixed, **{name: hp value})`` for each trial.
 
@@ -11,6 +21,11 @@ class ModelHyperModel(kt.HyperModel):
         whose names are its constructor arguments.
       fixed: constructor arguments held fixed (e.g. ``input_shape``); a name
         given here is not tuned.
+
+    Attributes:
+      objective: the model class's default tuning objective (its ``objective`` class
+        attribute, a ``keras_tuner.Objective``), used by the kerasprob tuners when they are
+        given none; ``None`` if the class declares none.
     """
 
     def __init__(self, model_class, **fixed):
@@ -23,11 +38,16 @@ class ModelHyperModel(kt.HyperModel):
             )
         self.model_class = model_class
         self.fixed = fixed
+        self.objective = _class_attribute(model_class, "objective")
 
-    def build(self, hp):
-        tuned = {
+    def declare_hyperparameters(self, hp):
+        """Declare the tuned part of ``search_space`` in ``hp`` (without building a model);
+        returns ``{name: value}``."""
+        return {
             name: space.declare(hp, name)
             for name, space in self.model_class.search_space.items()
             if name not in self.fixed
         }
-        return self.model_class(**self.fixed, **tuned)
+
+    def build(self, hp):
+        return self.model_class(**self.fixed, **self.declare_hyperparameters(hp))

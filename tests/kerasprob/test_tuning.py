@@ -59,7 +59,8 @@ def test_hyperband_trains_to_max_epochs(tmp_path, digits):
 def test_tuner_refuses_non_models(tmp_path):
     import keras_tuner as kt
 
-    tuner = kp.tuning.RandomSearch(lambda hp: "not a model", objective="val_loss",
+    tuner = kp.tuning.RandomSearch(lambda hp: (hp.Int("units", 1, 2), "not a model")[1],
+                                   objective="val_loss",
                                    max_trials=1, directory=str(tmp_path))
     with pytest.raises(kt.errors.FatalTypeError, match="must build a tf_keras.Model"):
         tuner.search(np.zeros((4, 2)), epochs=1, verbose=0)

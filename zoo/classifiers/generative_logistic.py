@@ -50,6 +50,7 @@ class GenerativeLogisticRegression(GaussianClassModel):
     whose gradient moves the scales (the class means are those of the examples seen).
     """
 
+    plots = ("history", "confusion")
     search_space = {"learning_rate": Float(1e-3, 1e-1, sampling="log")}
     min_classes = 2
 

@@ -124,6 +124,7 @@ class GaussianClassModel(ZooModel):
     dataset).
     """
 
+    plots = ("confusion",)
     search_space = {}
     min_classes = 1
 

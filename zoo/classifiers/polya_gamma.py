@@ -103,6 +103,7 @@ class PolyaGammaLogisticRegression(ZooModel):
     samples of ``sigmoid(phi(x)^T beta)``).
     """
 
+    plots = ("confusion",)
     search_space = {
         "degree": Int(1, 4),
         "prior_precision": Float(1e-2, 1e2, sampling="log"),

@@ -66,6 +66,9 @@ class GaussianProcessModel(ZooModel):
     Input: ``x`` ``[batch, D]``. Targets: see the subclass.
     """
 
+    input_scaling = "standardize"
+    plots = ("history", "predictions")
+
     def __init__(self, input_dim=None, num_inducing=50, kernel="rbf", inducing_init="kmeans",
                  train_inducing=True, seed=0, precision="float64", learning_rate=1e-2,
                  **kwargs):

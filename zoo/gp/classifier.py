@@ -58,6 +58,7 @@ class SVGPClassifier(GaussianProcessModel):
       process classification. AISTATS.
     """
 
+    plots = ("history", "confusion")
     search_space = {
         "num_inducing": Int(16, 256, sampling="log"),
         "kernel": Choice(("rbf", "matern32", "matern52")),

@@ -45,6 +45,9 @@ class ConditionalVAE(VAE):
       Conditional Generative Models.
     """
 
+    data_kind = "conditional"
+    plots = ("history", "reconstructions", "samples")
+
     def __init__(self, input_shape=(8, 8), num_classes=10, **kwargs):
         self.num_classes = check_int_at_least("num_classes", num_classes, 2)
         context_dim = kwargs.pop("context_dim", self.num_classes)

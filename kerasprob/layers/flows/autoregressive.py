@@ -122,7 +122,7 @@ class MADE(tf_keras.layers.Layer):
 
     def masked_kernels(self):
         """``kernel * mask`` of every layer (computed once per call)."""
-        return [k * m for k, m in zip(self.kernels, self.masks)]
+        return [k * tf.cast(m, k.dtype) for k, m in zip(self.kernels, self.masks)]
 
     def call(self, inputs):
         h = inputs
@@ -201,7 +201,8 @@ class MaskedAutoregressive(BijectorLayer):
     def build_bijector(self, event_dim, context_dim):
         self.num_params = params_per_feature(self.transformer, self.bins)
         self.made = MADE(
-            self.num_params, self.hidden_units, self.activation, context_dim, name="made"
+            self.num_params, self.hidden_units, self.activation, context_dim, name="made",
+            dtype=self.network_policy,
         )
         self.made.build((None, event_dim + context_dim))
 
@@ -210,7 +211,7 @@ class MaskedAutoregressive(BijectorLayer):
         # Broadcasting it here again would put a dynamic-shape ``tf.broadcast_to`` inside
         # ``_iterate``'s while loop, whose gradient XLA cannot compile.
         h = u if context is None else tf.concat([u, context], axis=-1)
-        return self.made(h)  # [batch..., p, d]
+        return tf.cast(self.made(h), u.dtype)  # [batch..., p, d]; 16-bit under a mixed policy
 
     def _g(self, u, params, inverse):
         return transform(u, params, self.transformer, self.bins, self.bound, self.clamp, inverse)

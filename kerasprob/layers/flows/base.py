@@ -23,11 +23,18 @@ A new bijector is a subclass that implements ``_forward(x, context,
 training)`` and ``_inverse(y, context, training)``, each returning
 ``(value, log_det)``, and creates its weights in ``build_bijector(event_dim,
 context_dim)``; see ``examples/custom_bijectors.py``.
+
+Dtypes: a bijector layer computes (values and log-determinants) in float64 under a
+``"float64"`` policy and in float32 under the float32 and mixed policies; the networks it
+builds follow the policy as requested (16-bit under a mixed one) and their outputs are
+cast up (:mod:`kerasprob.layers.policy`).
 """
 
 import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras
+
+from kerasprob.layers.policy import FullPrecision
 
 tfb = tfp.bijectors
 
@@ -58,7 +65,7 @@ def broadcast_context(context, x):
     return tf.broadcast_to(context, shape)
 
 
-class BijectorLayer(tf_keras.layers.Layer):
+class BijectorLayer(FullPrecision, tf_keras.layers.Layer):
     """Base class of bijector layers (see the module docstring for the contract).
 
     Subclasses set ``conditional = True`` if their networks read the context.
@@ -111,15 +118,15 @@ class BijectorLayer(tf_keras.layers.Layer):
 
     def forward_and_log_det(self, x, context=None, training=False):
         """``(f(x), log|det df/dx|)``: shapes ``[batch..., d]`` and ``[batch...]``."""
-        x = tf.convert_to_tensor(x, self.compute_dtype)
-        context = None if context is None else tf.convert_to_tensor(context, self.compute_dtype)
+        x = tf.cast(x, self.compute_dtype)
+        context = None if context is None else tf.cast(context, self.compute_dtype)
         self._ensure_built(x, context)
         return self._forward(x, self._context(context, x), training)
 
     def inverse_and_log_det(self, y, context=None, training=False):
         """``(f^{-1}(y), log|det df^{-1}/dy|)``: shapes ``[batch..., d]`` and ``[batch...]``."""
-        y = tf.convert_to_tensor(y, self.compute_dtype)
-        context = None if context is None else tf.convert_to_tensor(context, self.compute_dtype)
+        y = tf.cast(y, self.compute_dtype)
+        context = None if context is None else tf.cast(context, self.compute_dtype)
         self._ensure_built(y, context)
         return self._inverse(y, self._context(context, y), training)
 
@@ -174,6 +181,7 @@ class LayerBijector(tfb.Bijector):
         self._ctx = context
         super().__init__(
             forward_min_event_ndims=1,
+            dtype=tf.as_dtype(layer.compute_dtype),
             validate_args=False,
             name=name or layer.name,
             parameters={"layer": layer, "context": context},

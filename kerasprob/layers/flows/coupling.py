@@ -146,7 +146,7 @@ class Coupling(BijectorLayer):
             # A config, not an instance: each Dense then makes its own. One shared unseeded
             # instance gives every hidden kernel of the same shape the same values.
             kernel_initializer=tf_keras.initializers.serialize(hidden_initializer()),
-            output_initializer="zeros", name="conditioner",
+            output_initializer="zeros", name="conditioner", dtype=self.network_policy,
         )
         self.conditioner.build((None, len(self.kept_index) + context_dim))
 
@@ -164,7 +164,7 @@ class Coupling(BijectorLayer):
     def _apply(self, x, context, inverse):
         x_a, x_b = self._split(x)  # [batch..., k_A], [batch..., k_B]
         h = x_a if context is None else tf.concat([x_a, context], axis=-1)
-        params = self.conditioner(h)
+        params = tf.cast(self.conditioner(h), x.dtype)  # 16-bit under a mixed policy
         params = tf.reshape(
             params, tf.concat([tf.shape(x_b)[:-1], [self.num_params, len(self.moved_index)]], 0)
         )  # [batch..., p, k_B]

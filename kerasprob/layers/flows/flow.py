@@ -23,8 +23,10 @@ TensorShape([3, 2])
 import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras
+from tf_keras.src.mixed_precision import policy as policy_lib
 
 from kerasprob.layers.flows.base import BijectorLayer, _shape_list
+from kerasprob.layers.policy import FullPrecision
 from kerasprob.math.distributions import standard_normal_log_prob
 from kerasprob.math.random import stateless_seed
 from kerasprob.serialization import deserialize, register, serialize
@@ -34,7 +36,7 @@ tfd = tfp.distributions
 tfb = tfp.bijectors
 
 
-def _standard_normal(shape, seed=None):
+def _standard_normal(shape, seed=None, dtype=tf.float32):
     """``N(0, 1)`` draws of ``shape``; reproducible for a given ``seed``.
 
     ``seed``: None (stateful ``tf.random.normal``), an int ``s`` (stateless draws keyed by
@@ -42,8 +44,8 @@ def _standard_normal(shape, seed=None):
     see :func:`kerasprob.distributions.stateless_seed`.
     """
     if seed is None:
-        return tf.random.normal(shape)
-    return tf.random.stateless_normal(shape, seed=stateless_seed(seed))
+        return tf.random.normal(shape, dtype=dtype)
+    return tf.random.stateless_normal(shape, seed=stateless_seed(seed), dtype=dtype)
 
 
 class FlowDistribution(tfd.Distribution):
@@ -58,10 +60,11 @@ class FlowDistribution(tfd.Distribution):
       event_dim: ``d``.
       context: ``[batch, c]`` tensor or None.
       training: passed to the layers (batch norm statistics, actnorm initialization).
+      dtype: of samples and log-densities (the layers' computation dtype).
     """
 
     def __init__(self, layers, event_dim, context=None, training=False, flow_input=None,
-                 name="Flow"):
+                 name="Flow", dtype=tf.float32):
         self._layers = list(layers)
         self._event_dim = int(event_dim)
         self._context = context
@@ -70,7 +73,7 @@ class FlowDistribution(tfd.Distribution):
         self._cache = None
         parameters = dict(locals())
         super().__init__(
-            dtype=tf.float32,
+            dtype=tf.as_dtype(dtype),
             reparameterization_type=tfd.FULLY_REPARAMETERIZED,
             validate_args=False,
             allow_nan_stats=True,
@@ -104,7 +107,7 @@ class FlowDistribution(tfd.Distribution):
 
     def normalize(self, x):
         """``(z, sum_k ildj_k)``: data ``[batch..., d]`` to noise, with the log-determinant."""
-        z = tf.convert_to_tensor(x, self.dtype)
+        z = tf.cast(x, self.dtype)
         total = tf.zeros(tf.shape(z)[:-1], z.dtype)
         for layer in self._layers:
             z, log_det = layer.inverse_and_log_det(z, self._context, self._training)
@@ -130,7 +133,7 @@ class FlowDistribution(tfd.Distribution):
 
     def _sample_n(self, n, seed=None):
         shape = tf.concat([[n], self.batch_shape_tensor(), [self._event_dim]], axis=0)
-        return self.push_forward(_standard_normal(shape, seed))  # [n, batch..., d]
+        return self.push_forward(_standard_normal(shape, seed, self.dtype))  # [n, batch..., d]
 
     @property
     def bijector(self):
@@ -140,8 +143,8 @@ class FlowDistribution(tfd.Distribution):
     def transformed_distribution(self):
         """The same distribution as a ``tfd.TransformedDistribution`` (slower ``log_prob``)."""
         base = tfd.Independent(
-            tfd.Normal(tf.zeros(tf.concat([self.batch_shape_tensor(), [self._event_dim]], 0)),
-                       1.0),
+            tfd.Normal(tf.zeros(tf.concat([self.batch_shape_tensor(), [self._event_dim]], 0),
+                                self.dtype), tf.constant(1.0, self.dtype)),
             reinterpreted_batch_ndims=1,
         )
         return tfd.TransformedDistribution(base, self.bijector)
@@ -165,7 +168,7 @@ _CONVERSIONS = {"log_prob": _log_prob_of_input, "sample": _sample_one}
 
 
 @register
-class Flow(tfp.layers.DistributionLambda):
+class Flow(FullPrecision, tfp.layers.DistributionLambda):
     """Normalizing flow layer: ``x = f_1(f_2(... f_K(z)))``, ``z ~ N(0, I_d)``, given a context.
 
     ``log p(x | c) = log N(z; 0, I) + sum_k log|det d f_k^{-1}/d y_k|``, with
@@ -213,6 +216,14 @@ class Flow(tfp.layers.DistributionLambda):
         self.convert_to_tensor_fn = convert_to_tensor_fn
         super().__init__(self._make_distribution, _CONVERSIONS[convert_to_tensor_fn], **kwargs)
         self._fn_expects_training_arg = True  # Lambda inspects DistributionLambda's wrapper
+        for i, layer in enumerate(layers):
+            if layer.compute_dtype != self.compute_dtype:
+                raise ValueError(
+                    f"every bijector must compute in the flow's dtype, {self.compute_dtype}. "
+                    f"Received: bijectors[{i}]={layer.name} with dtype "
+                    f"{layer.network_policy.name!r}, dtype={self.network_policy.name!r} (give "
+                    "them the same dtype, or set the global policy before making them)"
+                )
         self.bijector_layers = layers
         self.event_dim = check_positive_int("event_dim", event_dim, allow_none=True)
         self._given_event_dim = self.event_dim
@@ -239,10 +250,15 @@ class Flow(tfp.layers.DistributionLambda):
             context = inputs[1] if len(inputs) > 1 else None
         else:
             x, context = inputs, None
-        x = tf.convert_to_tensor(x, tf.float32)
+        x = self._cast(x)
         if context is not None:
-            context = tf.convert_to_tensor(context, tf.float32)
+            context = self._cast(context)
         return x, context
+
+    def _cast(self, value):
+        """``value`` as a tensor of the flow's computation dtype (float64 under a float64
+        policy, float32 under the float32 and mixed ones)."""
+        return tf.cast(value, self.compute_dtype)
 
     def _make_distribution(self, inputs, training=None):
         x, context = self._split(inputs)
@@ -269,7 +285,7 @@ class Flow(tfp.layers.DistributionLambda):
                     "of shape [batch, context_dim]. Received: context=None"
                 )
             return None
-        context = tf.convert_to_tensor(context, tf.float32)
+        context = self._cast(context)
         if self.built and context.shape[-1] != self.context_dim:
             raise ValueError(
                 f"context must have {self.context_dim} features (last axis). Received: context "
@@ -288,12 +304,13 @@ class Flow(tfp.layers.DistributionLambda):
                 "it on data (e.g. log_prob(x)) first"
             )
         return FlowDistribution(
-            self.bijector_layers, self.event_dim, context, training, flow_input, name=self.name
+            self.bijector_layers, self.event_dim, context, training, flow_input, name=self.name,
+            dtype=self.compute_dtype,
         )
 
     def log_prob(self, x, context=None, training=False):
         """``log p(x | c)``: ``[batch, d] -> [batch]``."""
-        x = tf.convert_to_tensor(x, tf.float32)
+        x = self._cast(x)
         self._ensure_built(x.shape, context)
         return self.distribution(context, training).log_prob(x)
 
@@ -305,7 +322,7 @@ class Flow(tfp.layers.DistributionLambda):
         Returns:
           The number of layers initialized.
         """
-        z = tf.convert_to_tensor(x, tf.float32)
+        z = self._cast(x)
         self._ensure_built(z.shape, context)
         context = self._check_context(context)
         count = 0
@@ -319,7 +336,7 @@ class Flow(tfp.layers.DistributionLambda):
 
     def normalize(self, x, context=None):
         """``z = f^{-1}(x)``: data to noise, ``[batch, d] -> [batch, d]``."""
-        x = tf.convert_to_tensor(x, tf.float32)
+        x = self._cast(x)
         self._ensure_built(x.shape, context)
         return self.distribution(context).normalize(x)[0]
 
@@ -337,6 +354,7 @@ class Flow(tfp.layers.DistributionLambda):
 
     def get_config(self):
         base = tf_keras.layers.Layer.get_config(self)
+        base["dtype"] = policy_lib.serialize(self.network_policy)  # as requested (FullPrecision)
         return {
             **base,
             "bijectors": [serialize(layer) for layer in self.bijector_layers],

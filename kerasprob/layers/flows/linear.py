@@ -140,14 +140,17 @@ class LULinear(BijectorLayer):
 
     def _factors(self):
         d = self.event_dim
-        lower = self.lower_params * self.strict_lower + tf.eye(d)
-        upper = self.upper_params * self.strict_lower.T + tf.linalg.diag(tf.exp(self.log_diag))
+        dtype = self.lower_params.dtype
+        strict_lower = tf.constant(self.strict_lower, dtype)
+        lower = self.lower_params * strict_lower + tf.eye(d, dtype=dtype)
+        upper = self.upper_params * tf.transpose(strict_lower) + tf.linalg.diag(
+            tf.exp(self.log_diag))
         return lower, upper
 
     def weight_matrix(self):
         """``W = P L U``, ``[d, d]``."""
         lower, upper = self._factors()
-        return tf.matmul(self.p_matrix, tf.matmul(lower, upper))
+        return tf.matmul(tf.constant(self.p_matrix, lower.dtype), tf.matmul(lower, upper))
 
     def _log_det(self, x):
         return tf.fill(tf.shape(x)[:-1], tf.reduce_sum(self.log_diag))
@@ -159,7 +162,7 @@ class LULinear(BijectorLayer):
         lower, upper = self._factors()
         shape = tf.shape(y)
         cols = tf.transpose(tf.reshape(y, [-1, self.event_dim]))  # [d, n]
-        cols = tf.matmul(self.p_matrix, cols, transpose_a=True)  # P^T y
+        cols = tf.matmul(tf.constant(self.p_matrix, cols.dtype), cols, transpose_a=True)  # P^T y
         cols = tf.linalg.triangular_solve(lower, cols, lower=True)
         cols = tf.linalg.triangular_solve(upper, cols, lower=False)
         x = tf.reshape(tf.transpose(cols), shape)  # [batch..., d]

@@ -68,7 +68,7 @@ class ActNorm(BijectorLayer):
 
     def initialize(self, y):
         """Set ``loc`` and ``log_scale`` from data ``y`` ``[batch, d]``; mark initialized."""
-        y = tf.convert_to_tensor(y, self.compute_dtype)
+        y = tf.cast(y, self.compute_dtype)
         self._ensure_built(y, None)
         mean, var = _moments(y)
         log_scale = 0.5 * tf.math.log(var + self.epsilon)
