@@ -109,7 +109,7 @@ class DensityRatioEstimator(ZooModel):
     References:
       Sugiyama, Suzuki & Kanamori (2012), Density Ratio Estimation in Machine Learning.
       Tiao (2018), Density Ratio Estimation for KL Divergence Minimization between
-      Implicit Distributions (seed 003, post 5).
+      Implicit Distributions.
     """
 
     data_kind = "two_sample"

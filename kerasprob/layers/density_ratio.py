@@ -17,7 +17,7 @@ References:
   Super-resolution (AffGAN). ICLR.
   Mescheder, Nowozin & Geiger (2017), Adversarial Variational Bayes. ICML.
   Tiao (2018), Density Ratio Estimation for KL Divergence Minimization between Implicit
-  Distributions (seed 003, post 5).
+  Distributions.
 """
 
 import tensorflow as tf

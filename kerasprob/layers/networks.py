@@ -6,14 +6,14 @@ example the ``params_size`` of a posterior); ``ConvDecoder`` maps a latent code
 :mod:`kerasprob.distributions` (``IndependentBernoulli``, ``IndependentNormal``,
 ``DiscretizedLogistic``, ...), so ``Dense(params_size)`` composition carries over
 to images. ``conv_architecture(image_shape)`` gives the convolutional VAE of the
-TFP course write-up (seed 001) for 36 x 36 images, and a scaled-down variant of
+TFP course write-up for 36 x 36 images, and a scaled-down variant of
 it for other sizes.
 
 >>> import numpy as np
->>> enc = ConvEncoder(output_units=5, **SEED_001["encoder"])
+>>> enc = ConvEncoder(output_units=5, **CONV_VAE_36X36["encoder"])
 >>> enc(np.zeros((2, 36, 36, 3), "float32")).shape
 TensorShape([2, 5])
->>> dec = ConvDecoder((36, 36, 3), output_units=36 * 36 * 3, **SEED_001["decoder"])
+>>> dec = ConvDecoder((36, 36, 3), output_units=36 * 36 * 3, **CONV_VAE_36X36["decoder"])
 >>> dec(np.zeros((2, 2), "float32")).shape
 TensorShape([2, 3888])
 """
@@ -29,14 +29,14 @@ from kerasprob.serialization import register
 from kerasprob.validation import check_positive_int, check_shape
 
 # The custom-gradient convolutions are tier-1 math (kerasprob.math.conv), imported here.
-__all__ = ["SEED_001", "ConvDecoder", "ConvEncoder", "FewChannelConv2D", "UpsampleConv2D",
+__all__ = ["CONV_VAE_36X36", "ConvDecoder", "ConvEncoder", "FewChannelConv2D", "UpsampleConv2D",
            "conv_architecture"]
 
-#: The seed's network (TFP course, "Probabilistic generative models" capstone):
+#: The TFP course's convolutional VAE ("Probabilistic generative models" capstone):
 #: encoder Conv(32, 3, /2) BN, Conv(64, 3, /2) BN, Conv(128, 3, /3) BN, Flatten, Dense;
 #: decoder Dense(1152) -> (3, 3, 128), Up(3) Conv(64, 3), Up(2) Conv(32, 2),
 #: Up(2) Conv(128, 2), Conv(C, 2). For 36 x 36 images.
-SEED_001 = {
+CONV_VAE_36X36 = {
     "encoder": {"filters": [32, 64, 128], "kernel_size": [3, 3, 3], "strides": [2, 2, 3],
                 "batch_norm": True},
     "decoder": {"initial_shape": [3, 3, 128], "upsampling": [3, 2, 2], "filters": [64, 32, 128],
@@ -63,7 +63,7 @@ def _int_list(name, value, length=None):
 def conv_architecture(image_shape):
     """Encoder and decoder keyword arguments for images of ``image_shape``.
 
-    36 x 36 (any multiple of 12) gets the seed's network, ``SEED_001``. Other
+    36 x 36 (any multiple of 12) gets the course's network, ``CONV_VAE_36X36``. Other
     sizes keep its filters and kernels with strides (and mirrored upsampling)
     ``(2, 2, 1)`` when ``H`` and ``W`` divide by 4, ``(2, 1, 1)`` when they
     divide by 2, else ``(1, 1, 1)``.
@@ -89,8 +89,8 @@ def conv_architecture(image_shape):
     else:
         strides = [1, 1, 1]
     down = int(np.prod(strides))
-    encoder = {**SEED_001["encoder"], "strides": strides}
-    decoder = {**SEED_001["decoder"], "upsampling": strides[::-1],
+    encoder = {**CONV_VAE_36X36["encoder"], "strides": strides}
+    decoder = {**CONV_VAE_36X36["decoder"], "upsampling": strides[::-1],
                "initial_shape": [h // down, w // down, 128]}
     return {"encoder": encoder, "decoder": decoder}
 
@@ -171,7 +171,7 @@ class ConvEncoder(tf_keras.layers.Layer):
       filters: filters of each conv layer.
       kernel_size: int or one per layer.
       strides: int or one per layer (``"same"`` padding).
-      batch_norm: a ``BatchNormalization`` after each conv layer (as the seed).
+      batch_norm: a ``BatchNormalization`` after each conv layer (as the course's network).
       activation: activation of the conv layers.
 
     Input shape: ``[batch, H, W, C]`` or ``[batch, H, W]`` (one channel), or
@@ -248,7 +248,7 @@ class ConvDecoder(tf_keras.layers.Layer):
       activation: activation of the dense and hidden conv layers.
       fused_upsampling: compute each upsampling + conv pair as one
         :class:`UpsampleConv2D`: same weights, outputs and gradients, with the gradient
-        computed at the input resolution (default True; the seed-001 network trains
+        computed at the input resolution (default True; the course's network trains
         about 15% faster per step).
 
     The last convolution is a :class:`FewChannelConv2D` (a ``Conv2D`` with a faster

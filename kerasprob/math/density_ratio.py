@@ -29,7 +29,7 @@ References:
   ratio by convex risk minimization. IEEE Trans. Inf. Theory 56(11).
   Nowozin, Cseke & Tomioka (2016), f-GAN. NeurIPS.
   Tiao (2018), Density Ratio Estimation for KL Divergence Minimization between Implicit
-  Distributions (seed 003, post 5).
+  Distributions.
 """
 
 import math

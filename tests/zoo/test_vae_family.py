@@ -16,7 +16,7 @@ import kerasprob as kp
 import zoo
 from kerasprob.callbacks import KLAnnealing
 from kerasprob.layers.networks import (
-    SEED_001,
+    CONV_VAE_36X36,
     ConvDecoder,
     ConvEncoder,
     FewChannelConv2D,
@@ -40,10 +40,10 @@ def digits():
 # ----------------------------------------------------------------------------- networks
 def test_seed_001_network_has_the_seed_parameter_counts():
     # The seed's model summaries: encoder 99,909 params, decoder 103,523 (latent 2, TriL).
-    assert conv_architecture((36, 36, 3)) == SEED_001
-    enc = ConvEncoder(GaussianPosterior.params_size(2, "full"), **SEED_001["encoder"])
+    assert conv_architecture((36, 36, 3)) == CONV_VAE_36X36
+    enc = ConvEncoder(GaussianPosterior.params_size(2, "full"), **CONV_VAE_36X36["encoder"])
     enc(np.zeros((1, 36, 36, 3), "float32"))
-    dec = ConvDecoder((36, 36, 3), 36 * 36 * 3, **SEED_001["decoder"])
+    dec = ConvDecoder((36, 36, 3), 36 * 36 * 3, **CONV_VAE_36X36["decoder"])
     dec(np.zeros((1, 2), "float32"))
     assert enc.count_params() == 99_909
     assert dec.count_params() == 103_523

@@ -18,7 +18,7 @@ on the negative log-likelihood ``-mean_i log N(x_i; mu_{y_i}, diag(s^2))``, the 
 [1.0]
 
 References:
-  The TFP course write-up (seed 001): "Naive Bayes and logistic regression with TensorFlow
+  The TFP course write-up: "Naive Bayes and logistic regression with TensorFlow
   Probability". C. M. Bishop (2006). Pattern Recognition and Machine Learning, 4.2.1.
 """
 
