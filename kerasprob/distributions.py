@@ -26,6 +26,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras
+from tf_keras.src.mixed_precision import policy as policy_lib
 
 from kerasprob.math.distributions import (
     DiscretizedLogisticDistribution,
@@ -34,6 +35,7 @@ from kerasprob.math.distributions import (
     scale_tril_from_params,
     unflatten,
 )
+from kerasprob.policy import FullPrecision
 from kerasprob.serialization import register
 from kerasprob.validation import (
     check_choice,
@@ -66,7 +68,7 @@ _CONVERSIONS = {
 }
 
 
-class DistributionLayer(tfp.layers.DistributionLambda):
+class DistributionLayer(FullPrecision, tfp.layers.DistributionLambda):
     """Base class: a layer whose output is a ``tfd.Distribution``.
 
     Subclasses implement ``make_distribution(params)`` and the static
@@ -95,6 +97,7 @@ class DistributionLayer(tfp.layers.DistributionLambda):
 
     def get_config(self):
         base = tf_keras.layers.Layer.get_config(self)
+        base["dtype"] = policy_lib.serialize(self.network_policy)  # the policy as requested
         return {**base, "convert_to_tensor_fn": self.convert_to_tensor_fn}
 
     @classmethod

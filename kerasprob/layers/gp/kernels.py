@@ -27,8 +27,8 @@ import numpy as np
 import tensorflow as tf
 import tf_keras
 
-from kerasprob.layers.policy import FullPrecision
 from kerasprob.math import kernels as kmath
+from kerasprob.policy import FullPrecision
 from kerasprob.serialization import deserialize, register, serialize
 from kerasprob.validation import check_positive_float, check_positive_int
 

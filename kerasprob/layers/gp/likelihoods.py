@@ -33,9 +33,9 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras
 
-from kerasprob.layers.policy import FullPrecision
 from kerasprob.math import quadrature
 from kerasprob.math.random import stateless_seed
+from kerasprob.policy import FullPrecision
 from kerasprob.serialization import register
 from kerasprob.validation import check_choice, check_positive_float, check_positive_int
 

@@ -45,7 +45,6 @@ import tf_keras
 
 from kerasprob.distributions import DistributionLayer
 from kerasprob.layers.gp import kernels as kernel_lib
-from kerasprob.layers.policy import FullPrecision
 from kerasprob.math import gp as gp_math
 from kerasprob.math.linalg import safe_cholesky
 from kerasprob.serialization import register, serialize
@@ -66,7 +65,7 @@ INDUCING_METHODS = ("kmeans", "random")
 
 
 @register
-class SVGP(FullPrecision, DistributionLayer):
+class SVGP(DistributionLayer):
     """A sparse variational Gaussian process layer (see the module docstring).
 
     Args:
