@@ -41,7 +41,7 @@ from kerasprob.validation import (
     check_units,
 )
 from zoo.base import ZooModel, as_numpy
-from zoo.conditioning import DataSpec, check_context, check_dataset
+from zoo.conditioning import DataSpec, check_context
 from zoo.registry import register
 
 
@@ -152,20 +152,15 @@ class FlowModel(ZooModel):
         return x if c is None else [x, c]
 
     def validate_data(self, x, y=None, prefix=""):
-        if isinstance(x, tf.data.Dataset):
-            check_dataset(prefix + "x", x, self.dataset_structures())
-            return x, y
-        if x is None:
-            return x, y
+        if isinstance(x, tf.data.Dataset) or x is None:
+            return super().validate_data(x, y, prefix)
         if isinstance(x, (list, tuple)):
             return self._inputs(x[0], x[1] if len(x) > 1 else None, prefix), None
         return self._inputs(x, None, prefix), None
 
     def _validation_data(self, data):
-        if data is None:
-            return data
-        if isinstance(data, tf.data.Dataset):
-            return self.validate_data(data, prefix="validation_")[0]
+        if data is None or isinstance(data, tf.data.Dataset):
+            return super()._validation_data(data)
         if isinstance(data, (list, tuple)) and len(data) == 2 and self.context_dim:
             return (self._inputs(data[0], data[1], "validation_"),)
         if isinstance(data, (list, tuple)) and len(data) == 1:
