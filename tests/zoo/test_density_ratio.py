@@ -161,6 +161,16 @@ def test_save_load_equal_log_ratios(seed_fit, tmp_path):
     assert loaded.classifier.log_prior_odds == est.classifier.log_prior_odds
 
 
+def test_validation_data_is_scored_each_epoch():
+    x_p, x_q = seed_samples(400, 400, seed=6)
+    v_p, v_q = seed_samples(200, 200, seed=7)
+    est = zoo.DensityRatioEstimator(network="quadratic", num_steps=20)
+    history = est.fit(x_p, x_q, validation_data=(v_p, v_q), epochs=2, verbose=0)
+    assert len(history.history["val_loss"]) == 2
+    score = np.ravel(est.evaluate(v_p, v_q, verbose=0))[0]  # float32 sums in other batches
+    np.testing.assert_allclose(history.history["val_loss"][-1], score, rtol=1e-3)
+
+
 @pytest.mark.slow
 def test_objectives_and_float64():
     x_p, x_q = seed_samples(4000, 4000, seed=5)
