@@ -10,6 +10,7 @@ weight. ``run_keras_layer_test`` runs tf-keras's own ``layer_test`` on a
 single-input layer with a tensor output.
 """
 
+import contextlib
 import json
 import os
 import tempfile
@@ -186,3 +187,14 @@ def run_layer_test(layer, inputs, readout=default_readout, expected_output_shape
     after = evaluate(reloaded)
     np.testing.assert_allclose(after, before, rtol=1e-5, atol=1e-5)
     return reloaded
+
+
+@contextlib.contextmanager
+def global_policy(name):
+    """Layers made inside use the dtype policy ``name``; the previous one comes back after."""
+    previous = tf_keras.mixed_precision.global_policy()
+    tf_keras.mixed_precision.set_global_policy(name)
+    try:
+        yield
+    finally:
+        tf_keras.mixed_precision.set_global_policy(previous)

@@ -8,7 +8,6 @@ under float64) and goes through tf-keras's own ``layer_test`` when it has one
 input and a tensor output.
 """
 
-import contextlib
 import importlib
 import inspect
 import json
@@ -24,6 +23,7 @@ import zoo
 from kerasprob.testing import (
     assert_config_round_trip,
     default_readout,
+    global_policy,
     is_tensor_layer_case,
     run_keras_layer_test,
     run_layer_test,
@@ -60,15 +60,6 @@ ABSTRACT = {"DistributionLayer", "Prior", "Bijector", "BijectorLayer", "Kernel",
 POLICIES = ("float32", "float64", "mixed_float16")
 
 
-@contextlib.contextmanager
-def global_policy(name):
-    """Layers made inside use the dtype policy ``name``; the previous one comes back after."""
-    previous = tf_keras.mixed_precision.global_policy()
-    tf_keras.mixed_precision.set_global_policy(name)
-    try:
-        yield
-    finally:
-        tf_keras.mixed_precision.set_global_policy(previous)
 
 
 @pytest.fixture(params=POLICIES)

@@ -1,29 +1,17 @@
 """The custom bijectors of examples/custom_bijectors.py (the documented way to add one), and
 the flow examples end to end (slow)."""
 
-import importlib.util
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import tf_keras
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-
-
-def _load(name):
-    if str(EXAMPLES) not in sys.path:
-        sys.path.insert(0, str(EXAMPLES))
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.example_scripts import load_example
 
 
 @pytest.fixture(scope="module")
 def custom():
-    return _load("custom_bijectors")
+    return load_example("custom_bijectors")
 
 
 def test_custom_bijector_log_dets_match_autodiff(custom):
@@ -60,7 +48,7 @@ def test_custom_bijectors_train_and_save(custom, tmp_path):
 
 def test_seed_random_flow_matches_tfp(custom):
     """Seed 001's flow on our layers equals the seed's TFP chain, and integrates to 1."""
-    module = _load("flows_random_flow")
+    module = load_example("flows_random_flow")
     g = np.linspace(-0.99, 0.99, 120)
     g1, g2 = np.meshgrid(g, g)
     grid = np.stack([g1.ravel(), g2.ravel()], -1).astype("float32")
@@ -77,6 +65,6 @@ def test_seed_random_flow_matches_tfp(custom):
 ])
 def test_example_runs(name, bound, tmp_path):
     out = tmp_path / f"{name}.png"
-    value = _load(name).main(["--out", str(out)])
+    value = load_example(name).main(["--out", str(out)])
     assert abs(value) < bound
     assert out.exists()

@@ -5,7 +5,6 @@ float32's rounding), the networks a layer builds get its dtype, and under the mi
 policies losses, log-densities and noise stay in float32.
 """
 
-import contextlib
 import math
 
 import numpy as np
@@ -19,19 +18,12 @@ import zoo
 from kerasprob.layers import flows as F
 from kerasprob.layers.networks import FewChannelConv2D, UpsampleConv2D
 from kerasprob.math.conv import upsample_conv2d
+from kerasprob.testing import global_policy
 
 tfd = tfp.distributions
 L = kp.layers
 
 
-@contextlib.contextmanager
-def global_policy(name):
-    previous = tf_keras.mixed_precision.global_policy()
-    tf_keras.mixed_precision.set_global_policy(name)
-    try:
-        yield
-    finally:
-        tf_keras.mixed_precision.set_global_policy(previous)
 
 
 def _randomize(layer, rng, scale=0.3):

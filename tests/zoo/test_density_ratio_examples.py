@@ -1,24 +1,15 @@
 """The density-ratio examples end to end in their fast modes (slow)."""
 
-import importlib.util
-from pathlib import Path
 
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.example_scripts import load_example
 
 
 @pytest.mark.slow
 def test_density_ratio_kl_example(tmp_path):
     out = tmp_path / "kl.png"
-    error = _load("density_ratio_kl").main(["--fast", "--out", str(out)])
+    error = load_example("density_ratio_kl").main(["--fast", "--out", str(out)])
     assert abs(error) < 0.1  # 2000 + 2000 samples, 300 steps
     assert out.exists()
 
@@ -26,13 +17,13 @@ def test_density_ratio_kl_example(tmp_path):
 @pytest.mark.slow
 def test_implicit_generator_example(tmp_path):
     out = tmp_path / "gen.png"
-    change = _load("density_ratio_implicit_generator").main(["--fast", "--out", str(out)])
+    change = load_example("density_ratio_implicit_generator").main(["--fast", "--out", str(out)])
     assert change < 0  # the independent KL estimate decreases
     assert out.exists()
 
 
 @pytest.mark.slow
 def test_vae_adversarial_kl_example(tmp_path):
-    gap = _load("vae_adversarial_kl_digits").main(["--fast", "--out", str(tmp_path)])
+    gap = load_example("vae_adversarial_kl_digits").main(["--fast", "--out", str(tmp_path)])
     assert abs(gap) < 10  # nats per image, after 3 epochs
     assert (tmp_path / "samples.png").exists() and (tmp_path / "latents.png").exists()
