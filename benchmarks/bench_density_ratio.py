@@ -12,7 +12,10 @@ densratio's uLSIF and KLIEP run on the first ``--slow-anchor-seeds`` seeds only 
 default: with its cross-validation uLSIF takes from 20 s to minutes per fit).
 
 Printed per problem: median |KL error| (with the median Monte Carlo standard error beside
-it, and the Monte Carlo floor: the same mean of the *exact* log ratio) and median seconds
+it, and the Monte Carlo floor: the same mean of the *exact* log ratio, which no estimator
+reaches, since it learns the ratio from the samples of q as well; the maximum-likelihood
+fit of the exact family, scikit-learn's logistic regression on quadratic features, shows
+the statistical error of a learnt ratio) and median seconds
 per fit, ours (default MLP and ``network="quadratic"``) next to densratio uLSIF / KLIEP and
 scikit-learn logistic regression on quadratic features (the exact family for Gaussians),
 run in ``benchmarks/.venv-anchors-densratio`` (``python -m venv`` it, then
