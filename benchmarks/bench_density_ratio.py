@@ -15,7 +15,8 @@ Printed per problem: median |KL error| (with the median Monte Carlo standard err
 it, and the Monte Carlo floor: the same mean of the *exact* log ratio, which no estimator
 reaches, since it learns the ratio from the samples of q as well; the maximum-likelihood
 fit of the exact family, scikit-learn's logistic regression on quadratic features, shows
-the statistical error of a learnt ratio) and median seconds
+the statistical error of a learnt ratio; ``--mle-draws`` draws of the seed pair refit it by
+Newton's method in numpy, for that error's distribution beyond 10 seeds) and median seconds
 per fit, ours (default MLP and ``network="quadratic"``) next to densratio uLSIF / KLIEP and
 scikit-learn logistic regression on quadratic features (the exact family for Gaussians),
 run in ``benchmarks/.venv-anchors-densratio`` (``python -m venv`` it, then
@@ -145,6 +146,24 @@ def draw_ten_d(n, n_eval):
     return draw
 
 
+def exact_family_mle_errors(seeds, n=5000):
+    """KL errors of the maximum-likelihood logistic regression on ``[1, x, x^2]`` (Newton's
+    method, the exact family of the seed pair), ``mean log r(x_p)``, one per seed."""
+    errors = []
+    for seed in seeds:
+        draw_p, draw_q = draw_seed_example(n)(seed)[:2]
+        x = np.concatenate([draw_p[:, 0], draw_q[:, 0]])
+        features = np.stack([np.ones_like(x), x, x * x], 1)
+        labels = np.concatenate([np.ones(n), np.zeros(n)])
+        w = np.zeros(3)
+        for _ in range(30):
+            prob = 1 / (1 + np.exp(-features @ w))
+            hessian = (features * (prob * (1 - prob))[:, None]).T @ features
+            w += np.linalg.solve(hessian, features.T @ (labels - prob))
+        errors.append((features[:n] @ w).mean() - SEED_KL)
+    return np.asarray(errors)
+
+
 STREAM = """
 import resource, sys, time, json
 sys.path.insert(0, {repo!r})
@@ -186,6 +205,8 @@ def main():
     parser = h.arg_parser(__doc__)
     parser.add_argument("--slow-anchor-seeds", type=int, default=3,
                         help="seeds for densratio uLSIF / KLIEP (minutes per fit on 2 busy cores)")
+    parser.add_argument("--mle-draws", type=int, default=300,
+                        help="draws of the seed pair for the exact-family MLE's error")
     args = h.parse_args(parser)
     if not ANCHOR_PYTHON.exists():
         print(f"note: no {ANCHOR_PYTHON}; anchors skipped (python -m venv it, then pip install "
@@ -194,6 +215,11 @@ def main():
     seeds = range(args.seed, args.seed + (2 if args.quick else 10))
     slow = min(1, args.slow_anchor_seeds) if args.quick else args.slow_anchor_seeds
     problem("seed 1-d", SEED_KL, draw_seed_example(5000), seeds, 5000, rows, slow)
+    errors = exact_family_mle_errors(range(args.mle_draws))
+    on_seeds = np.median(np.abs(exact_family_mle_errors(seeds)))
+    print(f"seed 1-d: exact-family MLE (Newton, numpy) over {args.mle_draws} draws: median "
+          f"|KL error| {np.median(np.abs(errors)):.4f}, sd {errors.std():.4f}; over seeds "
+          f"{seeds[0]}-{seeds[-1]}: {on_seeds:.4f}")
     exact = gaussian_kl(MU_P, COV_P, MU_Q, COV_Q)
     seeds = range(args.seed, args.seed + (1 if args.quick else 5))
     problem("10-d", exact, draw_ten_d(10_000, 20_000), seeds, 3000, rows, slow)
