@@ -7,9 +7,8 @@ fitted to 5000 samples of p and 5000 of q, and so is the exact family for two Ga
 (``network="quadratic"``, logistic regression on quadratic features). Printed beside the
 seed's figures: the exact KL (0.44315), the Monte Carlo estimate with the exact ratio, each
 estimator's ``mean log r(x_p)`` with its standard error, the NWJ lower bound, and the JS
-identity
-(the pooled cross-entropy at the optimum is ``log 2 - JS``). The PNG shows the classifier
-``sigmoid(log r)``, the ratio and the log ratio against the exact curves.
+identity (the pooled cross-entropy at the optimum is ``log 2 - JS``). The PNG shows the
+classifier ``sigmoid(log r)``, the ratio and the log ratio against the exact curves.
 
 One draw of 5000 + 5000 samples decides much of the error: over 300 draws the
 maximum-likelihood fit of the exact family misses the KL by 0.010 (median; standard

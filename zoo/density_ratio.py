@@ -93,9 +93,8 @@ class DensityRatioEstimator(ZooModel):
       network: ``"mlp"`` or ``"quadratic"`` (``log r = b + w^T x + x^T A x``, the exact
         family for two Gaussians: logistic regression on quadratic features).
       hidden_units: hidden sizes of the ``"mlp"`` network.
-      activation: its activation. The default, ``"softplus"``, gives a smooth log ratio
-        (that of two smooth densities is smooth): on the benchmark's 10-d Gaussian pair
-        its median KL error is 0.015 against 0.046 with ``"relu"`` (1-d: 0.016, 0.017).
+      activation: its activation; the default, ``"softplus"``, gives a smooth log ratio,
+        as that of two smooth densities is (``benchmarks/README.md`` has the figures).
       objective: ``"bce"``, ``"kl"`` or a ``tfp.vi`` Csiszar function name.
       standardize: the network sees ``(x - mean) / std``, both taken from the pooled data
         of the first ``fit`` (saved with the model); ``r(x)`` itself does not depend on it,
