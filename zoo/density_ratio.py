@@ -93,8 +93,8 @@ class DensityRatioEstimator(ZooModel):
       network: ``"mlp"`` or ``"quadratic"`` (``log r = b + w^T x + x^T A x``, the exact
         family for two Gaussians: logistic regression on quadratic features).
       hidden_units: hidden sizes of the ``"mlp"`` network.
-      activation: its activation; the default, ``"softplus"``, gives a smooth log ratio,
-        as that of two smooth densities is (``benchmarks/README.md`` has the figures).
+      activation: its activation (``benchmarks/README.md`` has the figures behind the
+        default, ``"relu"``).
       objective: ``"bce"``, ``"kl"`` or a ``tfp.vi`` Csiszar function name.
       standardize: the network sees ``(x - mean) / std``, both taken from the pooled data
         of the first ``fit`` (saved with the model); ``r(x)`` itself does not depend on it,
@@ -121,7 +121,7 @@ class DensityRatioEstimator(ZooModel):
         "learning_rate": Float(1e-4, 3e-2, sampling="log"),
     }
 
-    def __init__(self, event_dim=None, network="mlp", hidden_units=(64, 64), activation="softplus",
+    def __init__(self, event_dim=None, network="mlp", hidden_units=(64, 64), activation="relu",
                  objective="bce", standardize=True, batch_size=1024, num_steps=1000,
                  learning_rate=1e-2, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
