@@ -12,8 +12,8 @@ densratio's uLSIF and KLIEP run on the first ``--slow-anchor-seeds`` seeds only 
 default: with its cross-validation uLSIF takes from 20 s to minutes per fit).
 
 Printed per problem: median |KL error| (with the median Monte Carlo standard error beside
-it, and the Monte Carlo floor: the same mean of the *exact* log ratio, which no estimator
-reaches, since it learns the ratio from the samples of q as well; the maximum-likelihood
+it, and the Monte Carlo floor: the same mean of the *exact* log ratio, below what a learnt
+ratio reaches, since that carries the noise of the samples of q as well; the maximum-likelihood
 fit of the exact family, scikit-learn's logistic regression on quadratic features, shows
 the statistical error of a learnt ratio; ``--mle-draws`` draws of the seed pair refit it by
 Newton's method in numpy, for that error's distribution beyond 10 seeds) and median seconds
