@@ -97,7 +97,7 @@ def main():
     # ------------------------------------------------------------------- naive Bayes
     x, y, x_test = data["nb_x"], data["nb_y"], data["nb_x_test"]
     for precision in ("float64", "float32"):
-        nb = zoo.GaussianNaiveBayes(num_features=20, num_classes=10, precision=precision)
+        nb = zoo.GaussianNaiveBayes(input_shape=20, num_classes=10, precision=precision)
         start = time.perf_counter()
         nb.fit(x, y, verbose=0, batch_size=65536)
         first = time.perf_counter() - start
@@ -138,7 +138,7 @@ def main():
     rwm_rate = ess(anchor_arrays["rwm_samples"]) / anchor["rwm_s"]
     for chains in (1, 16):
         model = zoo.PolyaGammaLogisticRegression(
-            num_features=1, degree=2, prior_precision=2.0, num_chains=chains, burn_in=0,
+            input_shape=1, degree=2, prior_precision=2.0, num_chains=chains, burn_in=0,
             num_samples=iterations, seed=args.seed)
         start = time.perf_counter()
         model.fit(gx, gy, verbose=0)

@@ -35,7 +35,7 @@ def epoch_batches(n, batch, rng):
 def make_model(flow, jit_compile=True, **overrides):
     import zoo
 
-    kwargs = {"event_dim": 64, "num_layers": 5, "hidden_units": [128, 128],
+    kwargs = {"input_shape": (64,), "num_layers": 5, "hidden_units": [128, 128],
               "learning_rate": 1e-3, "jit_compile": jit_compile, **overrides}
     if flow == "maf":
         return zoo.MAF(**kwargs)

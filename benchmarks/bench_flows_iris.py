@@ -4,7 +4,7 @@ Protocol (the anchor's, ``anchors/pyro_iris_realnvp.py``): iris sepal length and
 standardized; 5 affine couplings with hidden [20, 20] and reverse permutations between them;
 standard normal base; full batch (150); Adam 1e-2; 2501 steps. Pyro minimizes the summed
 -log_prob; we minimize the mean (Adam is invariant to the loss scale up to its epsilon).
-Our model: ``zoo.RealNVP(event_dim=2, num_layers=5, hidden_units=[20, 20], actnorm=False)``
+Our model: ``zoo.RealNVP(input_shape=2, num_layers=5, hidden_units=[20, 20], actnorm=False)``
 (no actnorm: the seed's model has none; log-scales softly clamped to (-3, 3) where Pyro
 clamps to [-5, 3]).
 
@@ -35,7 +35,7 @@ def make_model(seed):
     import zoo
 
     tf_keras.utils.set_random_seed(seed)
-    return zoo.RealNVP(event_dim=2, num_layers=5, hidden_units=[20, 20], mask="half",
+    return zoo.RealNVP(input_shape=2, num_layers=5, hidden_units=[20, 20], mask="half",
                        actnorm=False, learning_rate=1e-2)
 
 

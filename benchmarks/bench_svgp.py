@@ -77,7 +77,7 @@ def ours_svgp(data, steps, seed):
 
     import zoo
 
-    model = zoo.SVGPRegressor(input_dim=4, num_inducing=M, kernel="rbf", noise_variance=1.0,
+    model = zoo.SVGPRegressor(input_shape=4, num_inducing=M, kernel="rbf", noise_variance=1.0,
                               mean_function="zero", learning_rate=LR)
     model.set_num_data(N_TRAIN)
     model.set_inducing_inputs(data["z"])
@@ -92,7 +92,7 @@ def ours_svgp(data, steps, seed):
 def ours_sgpr(data, steps):
     import zoo
 
-    model = zoo.SGPR(input_dim=4, num_inducing=M, kernel="rbf", noise_variance=1.0,
+    model = zoo.SGPR(input_shape=4, num_inducing=M, kernel="rbf", noise_variance=1.0,
                      mean_function="zero", learning_rate=LR)
     model.set_inducing_inputs(data["z"])
     timer = h.keras_step_timer()
@@ -114,7 +114,7 @@ def scale(args):
     rng = np.random.default_rng(args.seed)
     x = rng.uniform(-1.5, 1.5, size=(n, 4))
     y = target(x) + 0.1 * rng.normal(size=n)
-    model = zoo.SVGPRegressor(input_dim=4, num_inducing=m, noise_variance=1.0,
+    model = zoo.SVGPRegressor(input_shape=4, num_inducing=m, noise_variance=1.0,
                               mean_function="zero", inducing_init="random", learning_rate=LR)
     steps = -(-n // 1024)
     if args.scale_steps:  # time part of the epoch (same N, M, batch) and extrapolate

@@ -38,7 +38,7 @@ def main(argv=None):
     epochs, steps = (10, 200) if args.fast else (args.epochs, 1000)
     data = zoo.datasets.make_banana(8000, seed=0).astype("float32")
     tf_keras.utils.set_random_seed(0)
-    gen = zoo.ImplicitGenerator(event_dim=2, noise_dim=2, hidden_units=[64, 64],
+    gen = zoo.ImplicitGenerator(input_shape=2, noise_dim=2, hidden_units=[64, 64],
                                 ratio_hidden_units=[64, 64], learning_rate=1e-3)
     held_out = zoo.datasets.make_banana(5000, seed=1).astype("float32")
     before = gen.sample(5000, seed=2)

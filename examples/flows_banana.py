@@ -30,7 +30,7 @@ def main(argv=None):
     exact = banana_flow()
     x = np.asarray(exact.sample(5000, seed=1))
     x_test = np.asarray(exact.sample(5000, seed=2))
-    flow = zoo.NeuralSplineFlow(event_dim=2, num_layers=4, hidden_units=[64, 64],
+    flow = zoo.NeuralSplineFlow(input_shape=2, num_layers=4, hidden_units=[64, 64],
                                 learning_rate=3e-3)
     flow.fit(x, epochs=args.epochs, batch_size=250, verbose=0,
              validation_data=x_test[:1000])

@@ -1,7 +1,7 @@
 """A conditional flow p(x | c) on a 2-D toy, recovered from samples.
 
 ``c ~ U(-2, 2)`` and ``x | c ~ N((c, c^2 / 2), diag(0.3^2, (0.2 + 0.2 |c|)^2))``: the mean
-bends with ``c`` and the spread grows with ``|c|``. A ``zoo.MAF(event_dim=2,
+bends with ``c`` and the spread grows with ``|c|``. A ``zoo.MAF(input_shape=2,
 context_dim=1)`` learns it with ``fit(x, c)``; every MADE conditioner receives ``c``.
 Printed: the held-out conditional NLL of the fit and of the true conditional density, and
 the fitted conditional means at a few contexts. Writes samples ``sample(n, c)`` for 5 contexts
@@ -40,7 +40,7 @@ def main(argv=None):
     tf_keras.utils.set_random_seed(0)
     x, c, _ = make_data(5000, 0)
     x_test, c_test, log_p_test = make_data(3000, 1)
-    flow = zoo.MAF(event_dim=2, context_dim=1, num_layers=3, hidden_units=[64, 64],
+    flow = zoo.MAF(input_shape=2, context_dim=1, num_layers=3, hidden_units=[64, 64],
                    learning_rate=3e-3)
     flow.fit(x, c, epochs=args.epochs, batch_size=200, verbose=0,
              validation_data=(x_test[:500], c_test[:500]))

@@ -34,7 +34,7 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=20 if FAST else 2501)
     args = parser.parse_args(argv)
     x = iris_sepals()
-    flow = zoo.RealNVP(event_dim=2, num_layers=5, hidden_units=[20, 20], actnorm=False,
+    flow = zoo.RealNVP(input_shape=2, num_layers=5, hidden_units=[20, 20], actnorm=False,
                        learning_rate=1e-2)
     flow.fit(x, epochs=args.steps, batch_size=len(x), verbose=0)
     nll = float(-flow.log_prob(x).mean())

@@ -62,13 +62,13 @@ def main(argv=None):
     x_train, x_test, y_train, y_test = iris_split(args.split_seed)
 
     # ---------------------------------------------------------------- naive Bayes
-    nb = zoo.GaussianNaiveBayes(num_features=2, num_classes=3, var_smoothing=0.0)
+    nb = zoo.GaussianNaiveBayes(input_shape=2, num_classes=3, var_smoothing=0.0)
     nb.fit(x_train, y_train, verbose=0)
     accuracy = nb.score(x_test, y_test)
     accuracies = []
     for seed in range(5 if args.fast else 50):
         xs, xt, ys, yt = iris_split(seed)
-        accuracies.append(zoo.GaussianNaiveBayes(num_features=2, num_classes=3).fit(
+        accuracies.append(zoo.GaussianNaiveBayes(input_shape=2, num_classes=3).fit(
             xs, ys, verbose=0).model.score(xt, yt))
     print(f"naive Bayes test accuracy: ours {accuracy:.4f} (split seed {args.split_seed}), "
           f"course {COURSE['accuracy']:.4f} (an unseeded split); over "
@@ -78,7 +78,7 @@ def main(argv=None):
 
     # ---------------------------------------------------- shared-scale binary model
     y_binary = (y_train != 0).astype(np.int64)  # setosa (0) against the rest (1)
-    glr = zoo.GenerativeLogisticRegression(num_features=2, learning_rate=0.01)
+    glr = zoo.GenerativeLogisticRegression(input_shape=2, learning_rate=0.01)
     trace = Trace()
     glr.fit(tf.data.Dataset.from_tensors((x_train, y_binary)).repeat(epochs), verbose=0,
             callbacks=[trace])

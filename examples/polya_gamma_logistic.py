@@ -53,7 +53,7 @@ def main(argv=None):
     x, y = post_data()
     burn_in, samples = (50, 100) if args.fast else (200, 1000)
     model = zoo.PolyaGammaLogisticRegression(
-        num_features=1, degree=2, prior_precision=POST["alpha"], num_chains=4,
+        input_shape=1, degree=2, prior_precision=POST["alpha"], num_chains=4,
         burn_in=burn_in, num_samples=samples, seed=args.seed)
     model.fit(x, y, verbose=0)
     beta = model.posterior_samples()  # [S, 4, 3]

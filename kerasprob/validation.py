@@ -155,6 +155,42 @@ def check_array(name, value, *, feature_shape=None, dtype="float", allow_nonfini
     return array
 
 
+def check_labels(name, value, num_classes=None, n=None):
+    """Integer class labels as an int64 array ``[n]``: the one rule for labels.
+
+    Accepts ``[n]`` or ``[n, 1]`` arrays of integers (or of integral floats); with ``n``,
+    a single int stands for ``n`` copies and the count must be ``n``; with
+    ``num_classes``, every label must lie in ``[0, num_classes)`` (else in ``[0, inf)``).
+
+    >>> check_labels("y", [[0], [2], [1]], num_classes=3).tolist()
+    [0, 2, 1]
+    """
+    if n is not None and np.ndim(value) == 0:
+        value = np.full((n,), value)
+    array = np.asarray(value)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1:
+        raise ValueError(
+            f"{name} must hold one integer class label per example, shape [batch] or "
+            f"[batch, 1]. Received: {name} with shape {array.shape}")
+    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite. Received: {name} with "
+                         f"{int(np.sum(~np.isfinite(array)))} NaN or inf value(s)")
+    labels = check_array(name, array, feature_shape=(), dtype="int")
+    top = np.inf if num_classes is None else num_classes
+    bad = labels[(labels < 0) | (labels >= top)]
+    if bad.size:
+        expected = "[0, inf)" if num_classes is None else f"[0, {num_classes - 1}]"
+        raise ValueError(
+            f"{name} must hold class labels in {expected} (num_classes={num_classes}). "
+            f"Received: {name} with label(s) {sorted(set(bad.tolist()))[:5]}")
+    if n is not None and len(labels) != n:
+        raise ValueError(f"{name} must have one label per example ({n}). Received: "
+                         f"{len(labels)} labels")
+    return labels
+
+
 def _show_bound(bound):
     text = f"{bound:g}"
     return text if float(text) == bound else repr(float(bound))

@@ -10,9 +10,14 @@ constructor, so ``fit`` works at once, and it
 - stops on a NaN loss and keeps its last finite weights;
 - saves atomically (``save`` writes a temporary file, then renames it);
 - declares a ``search_space`` whose names are constructor arguments, and a
-  keras-tuner ``hypermodel()`` built from it.
+  keras-tuner ``hypermodel()`` built from it;
+- reads its data-shaped arguments from the first ``fit`` when they are ``None``, as
+  scikit-learn estimators do: ``input_shape`` (the shape of one example of ``x``, the one
+  name for it across the zoo) and, for classifiers, ``num_classes``.
 
-Subclasses set their layers in ``__init__``, then call ``self._finish()``.
+Subclasses check their arguments in ``__init__`` and end it with ``self._finish()``; they make
+their layers in ``build_layers()``, which runs then if every data argument is known, else at
+the first ``fit``.
 """
 
 import inspect
@@ -31,10 +36,17 @@ from kerasprob.tuning import Float, ModelHyperModel, Objective
 from kerasprob.validation import (
     check_array,
     check_int_at_least,
+    check_labels,
     check_positive_float,
     check_positive_int,
+    check_shape,
 )
 from zoo.conditioning import DataSpec, check_dataset
+
+#: Constructor arguments of kerasprob 0.1 files and the name each has now (``event_dim``,
+#: ``input_dim`` and ``num_features`` were three names of ``input_shape``).
+LEGACY_ARGUMENTS = {"event_dim": "input_shape", "input_dim": "input_shape",
+                    "num_features": "input_shape"}
 
 
 class ZooModel(tf_keras.Model):
@@ -54,6 +66,9 @@ class ZooModel(tf_keras.Model):
       plots: the figures ``python -m zoo fit`` draws (names in ``zoo.plots.PLOTS``).
       input_scaling: how the command line rescales features before ``fit``: ``"none"``,
         ``"unit"`` (divide by the largest value, into ``[0, 1]``) or ``"standardize"``.
+        ``"none"`` for a model that owns its scaling (a saved layer fitted from its data).
+      data_arguments: the constructor arguments the first ``fit`` reads from its data when
+        they are ``None``: ``"input_shape"`` and ``"num_classes"``.
     """
 
     search_space = {"learning_rate": Float(1e-4, 1e-2, sampling="log")}
@@ -62,10 +77,78 @@ class ZooModel(tf_keras.Model):
     data_kind = "supervised"
     plots = ("history",)
     input_scaling = "none"
+    data_arguments = ()
 
     def __init__(self, learning_rate=1e-3, **kwargs):
         super().__init__(**kwargs)
         self.learning_rate = check_positive_float("learning_rate", learning_rate)
+
+    # ------------------------------------------------------- data-shaped arguments
+    @property
+    def input_shape(self):
+        """``input_shape``: the shape of one example of ``x`` (``None`` until the first
+        ``fit`` when not given)."""
+        return self.__dict__.get("_input_shape_argument")
+
+    @input_shape.setter
+    def input_shape(self, value):
+        value = None if value is None else check_shape("input_shape", value)
+        self.__dict__["_input_shape_argument"] = value  # a plain tuple, untracked by Keras
+
+    @property
+    def num_features(self):
+        """``d``, the number of values in one example (the product of ``input_shape``)."""
+        shape = self.input_shape
+        return None if shape is None else int(np.prod(shape))
+
+    def missing_data_arguments(self):
+        """The :attr:`data_arguments` still ``None`` (read at the first ``fit``)."""
+        return [name for name in self.data_arguments if getattr(self, name) is None]
+
+    def _require_built(self):
+        """Refuse to compute before the data-shaped arguments are known."""
+        missing = self.missing_data_arguments()
+        if missing:
+            raise ValueError(
+                f"{type(self).__name__} has not seen data yet: {', '.join(missing)} "
+                f"{'is' if len(missing) == 1 else 'are'} read from the first fit: call fit "
+                f"first, or pass {', '.join(f'{n}=...' for n in missing)} to the constructor")
+
+    def read_data_arguments(self, x, y=None):
+        """``{argument: value}`` for each missing data argument, read from ``fit``'s data
+        (arrays or a ``tf.data.Dataset``); checks only what the reading needs."""
+        found = {}
+        missing = self.missing_data_arguments()
+        if "input_shape" in missing:
+            found["input_shape"] = _example_shape("x", self._features_of(x, y))
+        if "num_classes" in missing:
+            found["num_classes"] = self._count_classes(x, y)
+        return found
+
+    def _features_of(self, x, y):
+        """The features ``x`` of ``fit(x, ...)`` (a list ``[x, c]`` gives its first)."""
+        return x[0] if isinstance(x, (list, tuple)) and x else x
+
+    def _count_classes(self, x, y):
+        """``K``: one more than the largest integer label of ``y``."""
+        if isinstance(x, tf.data.Dataset) or y is None:
+            raise ValueError(
+                f"{type(self).__name__} reads num_classes from the labels of fit(x, y), which "
+                f"a tf.data.Dataset does not show before training. Received: x of type "
+                f"{type(x).__name__}, y={'None' if y is None else type(y).__name__}. "
+                "Expected: num_classes=... in the constructor")
+        labels = check_labels("y", y)
+        return max(int(labels.max()) + 1, getattr(self, "min_classes", 1))
+
+    def _build_from_data(self, x, y=None):
+        """Read the missing data arguments from ``fit``'s data, then build (first fit only)."""
+        found = self.read_data_arguments(x, y)
+        if not found:
+            return
+        for name, value in found.items():
+            setattr(self, name, value)
+        self._check_data_arguments()
+        self._build_now()
 
     # ----------------------------------------------------------------- config
     @classmethod
@@ -90,7 +173,17 @@ class ZooModel(tf_keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        return cls(**cls.upgrade_config(dict(config)))
+
+    @classmethod
+    def upgrade_config(cls, config):
+        """A config saved by kerasprob 0.1 in today's names (``event_dim``, ``input_dim`` and
+        ``num_features`` become ``input_shape``); today's configs pass unchanged."""
+        for old, new in LEGACY_ARGUMENTS.items():
+            if old in config and old not in cls.constructor_arguments():
+                value = config.pop(old)
+                config.setdefault(new, None if value is None else [value])
+        return config
 
     @classmethod
     def hypermodel(cls, **fixed):
@@ -108,10 +201,34 @@ class ZooModel(tf_keras.Model):
         """A batch of one example, used to create every weight in ``__init__``."""
         raise NotImplementedError
 
+    def build_layers(self):
+        """Make the model's layers from its (complete) constructor arguments."""
+
+    def _check_data_arguments(self):
+        """Checks that need the data-shaped arguments (run once they are known)."""
+
     def _finish(self):
-        """Create all weights now (so saved files load by layer path) and compile."""
-        self(self.build_inputs())
+        """Compile; make the layers and every weight now if the data arguments are known
+        (so saved files load by layer path), else at the first ``fit``."""
+        if not self.missing_data_arguments():
+            self._check_data_arguments()
+            self._build_now(compile_first=False)
         self.compile()
+
+    def _build_now(self, compile_first=True):
+        self.build_layers()
+        self(self.build_inputs())
+        if compile_first and getattr(self, "optimizer", None) is not None:
+            self._build_optimizer()
+
+    def _build_optimizer(self):
+        """The optimizer's state slots now that the weights exist."""
+        if isinstance(self.optimizer, tf_keras.optimizers.Optimizer):
+            self.optimizer.build(self.trainable_variables)
+        elif isinstance(self.optimizer, tf_keras.optimizers.legacy.Optimizer):
+            # Legacy optimizers make their slots in the first step; made now, TerminateOnNaN
+            # snapshots them with the weights (a NaN first step would keep NaN moments).
+            self.optimizer._create_all_weights(self.trainable_variables)
 
     def compile(self, optimizer=None, loss=None, **kwargs):
         """``Adam(learning_rate)`` (:class:`kerasprob.optimizers.Adam`, tf-keras's Adam with
@@ -122,12 +239,8 @@ class ZooModel(tf_keras.Model):
         super().compile(optimizer=optimizer, loss=loss, **kwargs)
         # The optimizer's slots now: made during the first training step instead, they make
         # tf.function trace the step twice (about 1 s for a small flow).
-        if isinstance(self.optimizer, tf_keras.optimizers.Optimizer) and self.built:
-            self.optimizer.build(self.trainable_variables)
-        elif isinstance(self.optimizer, tf_keras.optimizers.legacy.Optimizer) and self.built:
-            # Legacy optimizers make their slots in the first step; made now, TerminateOnNaN
-            # snapshots them with the weights (a NaN first step would keep NaN moments).
-            self.optimizer._create_all_weights(self.trainable_variables)
+        if self.built:
+            self._build_optimizer()
 
     def default_loss(self):
         """The loss of the default compile: the negative log-likelihood of the output
@@ -158,6 +271,7 @@ class ZooModel(tf_keras.Model):
     def validate_data(self, x, y=None, prefix=""):
         """Check ``x`` (and ``y``) and return them as arrays; a dataset's ``element_spec`` is
         checked against :meth:`dataset_structures`."""
+        self._require_built()
         if isinstance(x, tf.data.Dataset):
             check_dataset(prefix + "x", x, self.dataset_structures())
             return x, y
@@ -242,6 +356,7 @@ class ZooModel(tf_keras.Model):
     def fit(self, x=None, y=None, *, validation_data=None, callbacks=None, **kwargs):
         """``tf_keras.Model.fit`` after checking the data; stops on NaN keeping good weights."""
         self.check_fit_arguments(kwargs)
+        self._build_from_data(x, y)
         x, y = self.validate_data(x, y)
         for name in ("sample_weight", "class_weight"):
             self._check_weights(name, kwargs.get(name))
@@ -298,6 +413,27 @@ class ZooModel(tf_keras.Model):
     def example(cls, seed=0):
         """A tiny ``(constructor kwargs, x, y)`` case for contract tests (``y`` may be None)."""
         raise NotImplementedError
+
+
+def _example_shape(name, x):
+    """The shape of one example of ``x`` (an array ``[n, ...]`` or a batched dataset)."""
+    if isinstance(x, tf.data.Dataset):
+        spec = x.element_spec
+        spec = spec[0] if isinstance(spec, tuple) and spec else spec
+        shape = getattr(spec, "shape", None)
+        if shape is None or shape.rank is None or shape.rank < 2 or None in shape[1:]:
+            raise ValueError(
+                f"{name} must be a batched tf.data.Dataset whose first component has a known "
+                f"shape [batch, ...] to read input_shape from. Received: element spec {spec!r}."
+                " Expected: .batch(n) on a dataset of fixed-shape examples, or input_shape=... "
+                "in the constructor")
+        return tuple(int(d) for d in shape[1:])
+    array = check_array(name, x)
+    if array.ndim < 2:
+        raise ValueError(
+            f"{name} must have shape [batch, ...] (one row per example). Received: {name} "
+            f"with shape {array.shape}")
+    return array.shape[1:]
 
 
 def _file_mode(path):

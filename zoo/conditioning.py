@@ -10,8 +10,6 @@ A conditional model takes ``fit(x, c)``, ``[x, c]`` as its Keras inputs, and a
 >>> import numpy as np
 >>> check_context("c", np.zeros((3, 2)), context_dim=2, n=3).shape
 (3, 2)
->>> check_labels("y", [0, 2, 1], num_classes=3).tolist()
-[0, 2, 1]
 """
 
 import numpy as np
@@ -19,7 +17,7 @@ import tensorflow as tf
 
 from kerasprob.validation import check_array
 
-__all__ = ["DataSpec", "check_context", "check_dataset", "check_labels", "one_hot_context"]
+__all__ = ["DataSpec", "check_context", "check_dataset", "one_hot_context"]
 
 
 def check_context(name, c, context_dim, n=None, x_name="x", model="model"):
@@ -48,25 +46,6 @@ def check_context(name, c, context_dim, n=None, x_name="x", model="model"):
             f"{len(c)}"
         )
     return c
-
-
-def check_labels(name, y, num_classes, n=None):
-    """Integer class labels ``[n]`` in ``[0, num_classes)``; an int stands for ``n`` copies."""
-    if n is not None and np.ndim(y) == 0:
-        y = np.full((n,), y)
-    y = check_array(name, y, feature_shape=(), dtype="int")
-    low, high = int(y.min()), int(y.max())
-    if low < 0 or high >= num_classes:
-        bad = y[(y < 0) | (y >= num_classes)]
-        raise ValueError(
-            f"{name} must hold class labels in [0, {num_classes - 1}] "
-            f"(num_classes={num_classes}). Received: {name} with label(s) "
-            f"{sorted(set(bad.tolist()))[:5]}"
-        )
-    if n is not None and len(y) != n:
-        raise ValueError(f"{name} must have one label per example ({n}). Received: "
-                         f"{len(y)} labels")
-    return y
 
 
 def one_hot_context(labels, num_classes, dtype=tf.float32):

@@ -89,7 +89,7 @@ class DensityRatioEstimator(ZooModel):
     optimum with equal counts).
 
     Args:
-      event_dim: ``d``, features of ``x``; ``None`` takes it from the first ``fit``.
+      input_shape: ``(d,)``, the shape of one sample (``None``: read from the first ``fit``).
       network: ``"mlp"`` or ``"quadratic"`` (``log r = b + w^T x + x^T A x``, the exact
         family for two Gaussians: logistic regression on quadratic features).
       hidden_units: hidden sizes of the ``"mlp"`` network.
@@ -121,11 +121,13 @@ class DensityRatioEstimator(ZooModel):
         "learning_rate": Float(1e-4, 3e-2, sampling="log"),
     }
 
-    def __init__(self, event_dim=None, network="mlp", hidden_units=(64, 64), activation="relu",
+    data_arguments = ("input_shape",)
+
+    def __init__(self, input_shape=None, network="mlp", hidden_units=(64, 64), activation="relu",
                  objective="bce", standardize=True, batch_size=1024, num_steps=1000,
                  learning_rate=1e-2, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
-        self.event_dim = check_positive_int("event_dim", event_dim, allow_none=True)
+        self.input_shape = input_shape
         self.network = check_choice("network", network, ("mlp", "quadratic"))
         self.hidden_units = check_units("hidden_units", hidden_units)
         self.activation = check_choice("activation", activation,
@@ -141,8 +143,7 @@ class DensityRatioEstimator(ZooModel):
             network=network, hidden_units=self.hidden_units, activation=activation,
             objective=objective, dtype=self.dtype_policy, name="classifier",
         )
-        if self.event_dim is not None:
-            self._finish()
+        self._finish()
 
     # ------------------------------------------------------------------ keras
     def _standardized(self, x):
@@ -161,10 +162,16 @@ class DensityRatioEstimator(ZooModel):
         _adapt_once(self.normalizer, x)
 
     def build_inputs(self):
-        return tf.zeros((1, self.event_dim), self.compute_dtype)
+        return tf.zeros((1, self.num_features), self.compute_dtype)
 
     def input_feature_shape(self):
-        return (self.event_dim,)
+        return self.input_shape
+
+    def _check_data_arguments(self):
+        if len(self.input_shape) != 1:
+            raise ValueError(
+                "DensityRatioEstimator takes vectors: input_shape must be (d,). Received: "
+                f"input_shape={self.input_shape!r}")
 
     def default_loss(self):
         return None  # the classifier adds its objective
@@ -186,8 +193,7 @@ class DensityRatioEstimator(ZooModel):
 
     # ------------------------------------------------------------------- data
     def _check_samples(self, name, x):
-        d = self.event_dim
-        x = check_array(name, x, feature_shape=None if d is None else (d,))
+        x = check_array(name, x, feature_shape=self.input_shape)
         if x.ndim != 2:
             raise ValueError(f"{name} must have shape [n, d]. Received: {name} with shape "
                              f"{x.shape}")
@@ -239,13 +245,14 @@ class DensityRatioEstimator(ZooModel):
         return self.validate_data(data[0], data[1], "validation_")
 
     def _ensure_built(self, d):
-        if self.event_dim is None:
-            self.event_dim = int(d)
+        if self.input_shape is None:
+            self.input_shape = (int(d),)
+            self._check_data_arguments()
             with self.distribute_strategy.scope():  # the strategy of the construction, if any
-                self._finish()
-        elif d != self.event_dim:
-            raise ValueError(f"x_p and x_q must have {self.event_dim} features (event_dim). "
-                             f"Received: {d}")
+                self._build_now()
+        elif d != self.num_features:
+            raise ValueError(f"x_p and x_q must have {self.num_features} features "
+                             f"(input_shape={self.input_shape}). Received: {d}")
 
     # ------------------------------------------------------------- streams
     def _stream(self, name, source, batch, d):
@@ -363,17 +370,12 @@ class DensityRatioEstimator(ZooModel):
             self.classifier._log_prior_odds.assign(trained)
 
     # ---------------------------------------------------------------- estimates
-    def _require_fitted(self):
-        if self.event_dim is None:
-            raise ValueError("this DensityRatioEstimator has no weights yet: call fit(x_p, x_q) "
-                             "first (or build it with event_dim=...)")
-
     @tf.function(reduce_retracing=True, autograph=False)
     def _log_ratio_fn(self, x):
         return self.classifier.log_ratio(self._standardized(x))
 
     def _log_ratio(self, x, name="x"):
-        self._require_fitted()
+        self._require_built()
         x = self._check_samples(name, x)
         return tf.concat([self._log_ratio_fn(tf.constant(x[i:i + _CHUNK]))
                           for i in range(0, len(x), _CHUNK)], 0)
@@ -423,7 +425,7 @@ class DensityRatioEstimator(ZooModel):
         rng = np.random.default_rng(seed)
         x_p = rng.normal(1.0, 1.0, (32, 1)).astype("float32")
         x_q = rng.normal(0.0, 2.0, (32, 1)).astype("float32")
-        return {"event_dim": 1, "hidden_units": [8], "num_steps": 8}, x_p, x_q
+        return {"input_shape": (1,), "hidden_units": [8], "num_steps": 8}, x_p, x_q
 
 
 @register
@@ -440,7 +442,7 @@ class ImplicitGenerator(ZooModel):
     the generator matches the data).
 
     Args:
-      event_dim: features of the data.
+      input_shape: ``(d,)``, the shape of one example (``None``: read from the first ``fit``).
       noise_dim: size of ``eps``.
       hidden_units: hidden sizes of ``G`` (empty: ``G`` is affine, ``p_G`` Gaussian).
       ratio_hidden_units: hidden sizes of the ratio network.
@@ -452,7 +454,7 @@ class ImplicitGenerator(ZooModel):
     Both networks work on standardized data: ``x = mean + std * G(eps)``, with the data's
     ``mean`` and ``std`` taken at the first ``fit`` (saved with the model).
 
-    Input shape: data ``[batch, event_dim]``; ``predict`` returns ``G(eps)`` for as many
+    Input shape: data ``[batch, d]``; ``predict`` returns ``G(eps)`` for as many
     draws. References: Sønderby et al. (2017), AffGAN; Mohamed & Lakshminarayanan (2016),
     Learning in Implicit Generative Models.
     """
@@ -465,26 +467,36 @@ class ImplicitGenerator(ZooModel):
         "learning_rate": Float(1e-4, 1e-2, sampling="log"),
     }
 
-    def __init__(self, event_dim=2, noise_dim=2, hidden_units=(64, 64),
+    data_arguments = ("input_shape",)
+
+    def __init__(self, input_shape=None, noise_dim=2, hidden_units=(64, 64),
                  ratio_hidden_units=(64, 64), activation="relu", ratio_steps=5,
                  learning_rate=1e-3, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
-        self.event_dim = check_positive_int("event_dim", event_dim)
+        self.input_shape = input_shape
         self.ratio_steps = check_positive_int("ratio_steps", ratio_steps)
         self.noise_dim = check_positive_int("noise_dim", noise_dim)
         self.hidden_units = check_units("hidden_units", hidden_units)
         self.ratio_hidden_units = check_units("ratio_hidden_units", ratio_hidden_units)
         self.activation = check_choice("activation", activation,
                                        ("relu", "tanh", "elu", "gelu", "softplus", "swish"))
-        self.generator = MLP(self.hidden_units, self.event_dim, activation=activation,
+        self._finish()
+
+    def _check_data_arguments(self):
+        if len(self.input_shape) != 1:
+            raise ValueError(
+                "ImplicitGenerator makes vectors: input_shape must be (d,). Received: "
+                f"input_shape={self.input_shape!r}")
+
+    def build_layers(self):
+        self.generator = MLP(self.hidden_units, self.num_features, activation=self.activation,
                              dtype=self.dtype_policy, name="generator")
         self.kl = AdversarialKLDivergenceLayer(
-            hidden_units=self.ratio_hidden_units, activation=activation, reference="samples",
-            dtype=self.dtype_policy, name="kl",
+            hidden_units=self.ratio_hidden_units, activation=self.activation,
+            reference="samples", dtype=self.dtype_policy, name="kl",
         )
         self.normalizer = tf_keras.layers.Normalization(axis=-1, dtype=self.dtype_policy,
                                                         name="standardize")
-        self._finish()
 
     def _to_data(self, standardized):
         """``mean + std * g``: the generator's standardized output in data units."""
@@ -512,28 +524,32 @@ class ImplicitGenerator(ZooModel):
         return super().train_step(data)
 
     def fit(self, x=None, y=None, **kwargs):
-        """Fit ``G`` to data ``x`` ``[n, event_dim]`` (or a ``tf.data`` dataset of batches);
+        """Fit ``G`` to data ``x`` ``[n, d]`` (or a ``tf.data`` dataset of batches);
         ``tf_keras.Model.fit`` arguments (``epochs``, ``batch_size``, ...)."""
+        self.check_fit_arguments(kwargs)
+        self._build_from_data(x, y)
         if isinstance(x, tf.data.Dataset):
+            self.validate_data(x)
             first = np.concatenate([np.asarray(b) for b in x.take(8)], 0)
         else:
-            x = check_array("x", x, feature_shape=(self.event_dim,))
+            x = check_array("x", x, feature_shape=self.input_shape)
             first = x
         _adapt_once(self.normalizer, first)
         return super().fit(x, y, **kwargs)
 
     def build_inputs(self):
-        return tf.zeros((2, self.event_dim), self.compute_dtype)
+        return tf.zeros((2, self.num_features), self.compute_dtype)
 
     def input_feature_shape(self):
-        return (self.event_dim,)
+        return self.input_shape
 
     def default_loss(self):
         return None
 
     def sample(self, n, seed=None):
-        """``n`` draws ``G(eps)`` ``[n, event_dim]``; equal integer seeds give equal draws."""
+        """``n`` draws ``G(eps)`` ``[n, d]``; equal integer seeds give equal draws."""
         n = check_positive_int("n", n)
+        self._require_built()
         shape = [n, self.noise_dim]
         noise = (tf.random.normal(shape) if seed is None
                  else tf.random.stateless_normal(shape, seed=stateless_seed(seed)))
@@ -548,4 +564,4 @@ class ImplicitGenerator(ZooModel):
     def example(cls, seed=0):
         rng = np.random.default_rng(seed)
         x = rng.normal(size=(32, 2)).astype("float32") * [1.0, 0.5] + [1.0, -1.0]
-        return {"event_dim": 2, "hidden_units": [8], "ratio_hidden_units": [8]}, x, None
+        return {"input_shape": (2,), "hidden_units": [8], "ratio_hidden_units": [8]}, x, None

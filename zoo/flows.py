@@ -9,12 +9,17 @@ conditional density ``p(x | c)``.
 
 >>> import numpy as np, zoo
 >>> x = np.random.default_rng(0).normal(size=(256, 2)).astype("float32")
->>> flow = zoo.NeuralSplineFlow(event_dim=2, num_layers=2, hidden_units=[16])
+>>> flow = zoo.NeuralSplineFlow(num_layers=2, hidden_units=[16])   # input_shape from fit
 >>> history = flow.fit(x, epochs=1, batch_size=64, verbose=0)
 >>> flow.log_prob(x[:3]).shape, flow.sample(5).shape, flow.normalize(x[:3]).shape
 ((3,), (5, 2), (3, 2))
 
-A conditional flow: ``flow = zoo.MAF(event_dim=2, context_dim=1)``, then
+Each flow standardizes its data first (``standardize=True``: a saved
+:class:`kerasprob.layers.flows.Standardization` fitted from the first ``fit``'s data), and
+its log-determinant is part of the density: ``log_prob`` is a density of the raw data, and
+a loaded model takes raw data.
+
+A conditional flow: ``flow = zoo.MAF(context_dim=1)``, then
 ``flow.fit(x, c)``, ``flow.log_prob(x, c)``, ``flow.sample(100, c=[0.5])``.
 """
 
@@ -29,6 +34,7 @@ from kerasprob.layers.flows import (
     InverseAutoregressive,
     MaskedAutoregressive,
     SplineCoupling,
+    Standardization,
     permuted_stack,
 )
 from kerasprob.tuning import Choice, Float, Int, Units
@@ -49,7 +55,8 @@ class FlowModel(ZooModel):
     """Base class of the zoo's flows: data checks, ``fit(x, c)``, ``log_prob``, ``sample``.
 
     Args:
-      event_dim: ``d``, the number of features of ``x``.
+      input_shape: ``(d,)``, the shape of one example of ``x`` (an int ``d`` too; ``None``:
+        read from the first ``fit``).
       context_dim: size of the context ``c`` (0: an unconditional density).
       num_layers: number of flow layers (coupling or autoregressive).
       hidden_units: hidden sizes of each conditioner network.
@@ -62,6 +69,10 @@ class FlowModel(ZooModel):
         :class:`NeuralSplineFlow`, whose splines act on ``[-bound, bound]`` only.
       jit_compile: compile the training step with XLA.
       learning_rate: Adam learning rate.
+      standardize: a fixed :class:`Standardization` on the data side, set from the first
+        ``fit``'s data (mean and standard deviation of each feature, saved with the model):
+        the flow's layers see standardized data, and its log-determinant keeps ``log_prob``
+        a density of the raw data. Files saved by kerasprob 0.1 load without it.
 
     Input: ``x`` ``[batch, d]``, or ``[x, c]`` with ``c`` ``[batch, context_dim]``.
     Output: the distribution ``p(. | c)``; ``predict`` returns ``log p(x | c)``.
@@ -70,7 +81,7 @@ class FlowModel(ZooModel):
     target_is_input = True
     data_kind = "unsupervised"
     plots = ("history", "density", "samples")
-    input_scaling = "standardize"
+    data_arguments = ("input_shape",)
     search_space = {
         "num_layers": Int(2, 8),
         "hidden_units": Units(widths=(32, 64, 128, 256), depths=(1, 2)),
@@ -79,29 +90,50 @@ class FlowModel(ZooModel):
 
     def __init__(
         self,
-        event_dim=2,
+        input_shape=None,
         context_dim=0,
         num_layers=5,
         hidden_units=(64, 64),
         actnorm=False,
         jit_compile=True,
         learning_rate=1e-3,
+        standardize=True,
         **kwargs,
     ):
         super().__init__(learning_rate=learning_rate, **kwargs)
-        self.event_dim = check_positive_int("event_dim", event_dim)
+        self.input_shape = input_shape
         self.context_dim = check_int_at_least("context_dim", context_dim, 0)
         self.num_layers = check_positive_int("num_layers", num_layers)
         self.hidden_units = check_units("hidden_units", hidden_units)
         self.actnorm = check_bool("actnorm", actnorm)
         self.jit_compile = check_bool("jit_compile", jit_compile)
+        self.standardize = check_bool("standardize", standardize)
 
-    def _build_flow(self, layers):
-        """Wrap the stack (data side first) in a :class:`Flow`, then build and compile."""
+    @classmethod
+    def upgrade_config(cls, config):
+        """kerasprob 0.1 flows (``event_dim``) had no data-side standardization."""
+        if "event_dim" in config:
+            config.setdefault("standardize", False)
+        return super().upgrade_config(config)
+
+    def _check_data_arguments(self):
+        if len(self.input_shape) != 1:
+            raise ValueError(
+                f"{type(self).__name__} models vectors: input_shape must be (d,). Received: "
+                f"input_shape={self.input_shape!r} (flatten the examples first)")
+
+    def coupling_layers(self):
+        """The flow's own layers, data side first (the subclass's stack)."""
+        raise NotImplementedError
+
+    def build_layers(self):
+        """Wrap the stack (data side first, after the scaling) in a :class:`Flow`."""
+        layers = self.coupling_layers()
         if self.actnorm:
             layers = [ActNorm(name="actnorm", **self._actnorm_options()), *layers]
+        if self.standardize:
+            layers = [Standardization(name="standardization"), *layers]
         self.flow = Flow(layers, name="flow")
-        self._finish()
 
     def _actnorm_options(self):
         """Keyword arguments of the data-side :class:`ActNorm` (when ``actnorm``)."""
@@ -116,11 +148,11 @@ class FlowModel(ZooModel):
         return self.flow(inputs, training=training)
 
     def build_inputs(self):
-        x = tf.zeros((1, self.event_dim))
+        x = tf.zeros((1, self.num_features))
         return [x, tf.zeros((1, self.context_dim))] if self.context_dim else x
 
     def input_feature_shape(self):
-        return (self.event_dim,)
+        return self.input_shape
 
     def _with_target(self, data):
         x, y, sample_weight = tf_keras.utils.unpack_x_y_sample_weight(data)
@@ -132,14 +164,15 @@ class FlowModel(ZooModel):
 
     # ------------------------------------------------------------------- data
     def _check_x(self, x, name="x"):
-        return check_array(name, x, feature_shape=(self.event_dim,))
+        self._require_built()
+        return check_array(name, x, feature_shape=self.input_shape)
 
     def _check_c(self, c, n=None, name="c", x_name="x"):
         return check_context(name, c, self.context_dim, n, x_name, model="flow")
 
     def dataset_structures(self):
         """``(x,)`` batches, or ``(x, c)`` pairs for a conditional flow."""
-        x = DataSpec("x", (self.event_dim,))
+        x = DataSpec("x", self.input_shape)
         if self.context_dim:
             return [(x, DataSpec("c", (self.context_dim,)))]
         return [(x,)]
@@ -178,10 +211,11 @@ class FlowModel(ZooModel):
         """
         if isinstance(x, tf.data.Dataset):
             return super().fit(x, **kwargs)
+        self.check_fit_arguments(kwargs)
+        self._build_from_data(x, c)
         inputs = self._inputs(x, c)
         # Every argument is checked before the data-dependent initialization changes the flow.
         kwargs["validation_data"] = self._validation_data(kwargs.get("validation_data"))
-        self.check_fit_arguments(kwargs)
         self._initialize(inputs)
         return super().fit(inputs, **kwargs)
 
@@ -251,6 +285,7 @@ class FlowModel(ZooModel):
           numpy array ``[n, d]`` (or ``[n, m, d]``).
         """
         n = check_positive_int("n", n)
+        self._require_built()
         c, single = self._one_row(c)
         c = self._check_c(c)
         out = as_numpy(self.flow.sample(n, c, seed=seed))
@@ -260,7 +295,7 @@ class FlowModel(ZooModel):
     def example(cls, seed=0):
         rng = np.random.default_rng(seed)
         x = rng.normal(size=(32, 2)).astype("float32")
-        return {"event_dim": 2, "num_layers": 2, "hidden_units": [8]}, x, None
+        return {"input_shape": (2,), "num_layers": 2, "hidden_units": [8]}, x, None
 
 
 def _coupling_stack(num_layers, mask, make):
@@ -280,7 +315,7 @@ class RealNVP(FlowModel):
     ``s`` is softly clamped to ``(-clamp, clamp)``.
 
     Args:
-      mask: ``"half"`` (``event_dim`` must be even) or ``"alternating"``.
+      mask: ``"half"`` (``d`` must be even) or ``"alternating"``.
       clamp: bound of each layer's log-scale.
       (others: see :class:`FlowModel`)
 
@@ -290,30 +325,38 @@ class RealNVP(FlowModel):
 
     search_space = {**FlowModel.search_space, "clamp": Choice((2.0, 3.0, 5.0))}
 
-    def __init__(self, event_dim=2, context_dim=0, num_layers=5, hidden_units=(64, 64),
+    def __init__(self, input_shape=None, context_dim=0, num_layers=5, hidden_units=(64, 64),
                  mask="half", clamp=3.0, actnorm=False, jit_compile=True, learning_rate=1e-3,
-                 **kwargs):
-        super().__init__(event_dim, context_dim, num_layers, hidden_units, actnorm, jit_compile,
-                         learning_rate, **kwargs)
+                 standardize=True, **kwargs):
+        super().__init__(input_shape=input_shape, context_dim=context_dim,
+                         num_layers=num_layers, hidden_units=hidden_units, actnorm=actnorm,
+                         jit_compile=jit_compile, learning_rate=learning_rate,
+                         standardize=standardize, **kwargs)
         if mask not in ("half", "alternating"):
             raise ValueError(f"mask must be 'half' or 'alternating'. Received: mask={mask!r}")
-        if self.event_dim < 2:
-            raise ValueError(
-                f"RealNVP couples two groups of features; event_dim must be >= 2. "
-                f"Received: event_dim={event_dim!r}"
-            )
-        if mask == "half" and self.event_dim % 2:
-            raise ValueError(
-                "mask='half' needs an even event_dim; use mask='alternating'. "
-                f"Received: event_dim={event_dim!r}"
-            )
         self.mask = mask
         self.clamp = check_positive_float("clamp", clamp)
-        layers = _coupling_stack(
-            self.num_layers, mask,
+        self._finish()
+
+    def _check_data_arguments(self):
+        super()._check_data_arguments()
+        d = self.num_features
+        if d < 2:
+            raise ValueError(
+                f"RealNVP couples two groups of features; x needs d >= 2 features. "
+                f"Received: input_shape={self.input_shape!r}"
+            )
+        if self.mask == "half" and d % 2:
+            raise ValueError(
+                "mask='half' needs an even number of features; use mask='alternating'. "
+                f"Received: input_shape={self.input_shape!r}"
+            )
+
+    def coupling_layers(self):
+        return _coupling_stack(
+            self.num_layers, self.mask,
             lambda m, flip: AffineCoupling(self.hidden_units, mask=m, flip=flip, clamp=self.clamp),
         )
-        self._build_flow(layers)
 
 
 @register
@@ -335,13 +378,19 @@ class MAF(FlowModel):
     layer_class = MaskedAutoregressive
     search_space = {**FlowModel.search_space, "clamp": Choice((2.0, 3.0, 5.0))}
 
-    def __init__(self, event_dim=2, context_dim=0, num_layers=5, hidden_units=(64, 64),
-                 clamp=3.0, actnorm=False, jit_compile=True, learning_rate=1e-3, **kwargs):
-        super().__init__(event_dim, context_dim, num_layers, hidden_units, actnorm, jit_compile,
-                         learning_rate, **kwargs)
+    def __init__(self, input_shape=None, context_dim=0, num_layers=5, hidden_units=(64, 64),
+                 clamp=3.0, actnorm=False, jit_compile=True, learning_rate=1e-3,
+                 standardize=True, **kwargs):
+        super().__init__(input_shape=input_shape, context_dim=context_dim,
+                         num_layers=num_layers, hidden_units=hidden_units, actnorm=actnorm,
+                         jit_compile=jit_compile, learning_rate=learning_rate,
+                         standardize=standardize, **kwargs)
         self.clamp = check_positive_float("clamp", clamp)
-        self._build_flow(permuted_stack(
-            lambda i: self.layer_class(self.hidden_units, clamp=self.clamp), self.num_layers))
+        self._finish()
+
+    def coupling_layers(self):
+        return permuted_stack(
+            lambda i: self.layer_class(self.hidden_units, clamp=self.clamp), self.num_layers)
 
 
 @register
@@ -376,7 +425,7 @@ class NeuralSplineFlow(FlowModel):
     Args:
       bins: number of spline bins (``>= 2``).
       bound: half-width of the spline interval.
-      coupling: coupling layers instead of autoregressive ones (``event_dim`` >= 2).
+      coupling: coupling layers instead of autoregressive ones (``d >= 2``).
       actnorm: an :class:`ActNorm` (learned, data-initialized) before the splines
         that brings features reaching outside ``[-bound, bound]`` into it: it centres
         them and shrinks those wider than unit standard deviation (default True).
@@ -394,31 +443,37 @@ class NeuralSplineFlow(FlowModel):
         "bins": Int(4, 16, step=4),
     }
 
-    def __init__(self, event_dim=2, context_dim=0, num_layers=5, hidden_units=(64, 64), bins=8,
-                 bound=5.0, coupling=False, actnorm=True, jit_compile=True, learning_rate=1e-3,
-                 **kwargs):
-        super().__init__(event_dim, context_dim, num_layers, hidden_units, actnorm, jit_compile,
-                         learning_rate, **kwargs)
+    def __init__(self, input_shape=None, context_dim=0, num_layers=5, hidden_units=(64, 64),
+                 bins=8, bound=5.0, coupling=False, actnorm=True, jit_compile=True,
+                 learning_rate=1e-3, standardize=True, **kwargs):
+        super().__init__(input_shape=input_shape, context_dim=context_dim,
+                         num_layers=num_layers, hidden_units=hidden_units, actnorm=actnorm,
+                         jit_compile=jit_compile, learning_rate=learning_rate,
+                         standardize=standardize, **kwargs)
         self.bins = check_int_at_least("bins", bins, 2)
         self.bound = check_positive_float("bound", bound)
         self.coupling = check_bool("coupling", coupling)
-        if self.coupling and self.event_dim < 2:
+        self._finish()
+
+    def _check_data_arguments(self):
+        super()._check_data_arguments()
+        if self.coupling and self.num_features < 2:
             raise ValueError(
-                "coupling=True needs event_dim >= 2 (use coupling=False for 1-d data). "
-                f"Received: event_dim={event_dim!r}"
+                "coupling=True needs d >= 2 features (use coupling=False for 1-d data). "
+                f"Received: input_shape={self.input_shape!r}"
             )
+
+    def coupling_layers(self):
         if self.coupling:
-            layers = _coupling_stack(
+            return _coupling_stack(
                 self.num_layers, "alternating",
                 lambda m, flip: SplineCoupling(self.hidden_units, mask=m, flip=flip,
                                                bins=self.bins, bound=self.bound),
             )
-        else:
-            layers = permuted_stack(
-                lambda i: MaskedAutoregressive(self.hidden_units, transformer="spline",
-                                               bins=self.bins, bound=self.bound),
-                self.num_layers)
-        self._build_flow(layers)
+        return permuted_stack(
+            lambda i: MaskedAutoregressive(self.hidden_units, transformer="spline",
+                                           bins=self.bins, bound=self.bound),
+            self.num_layers)
 
     def _actnorm_options(self):
         return {"shrink_only": True, "bound": self.bound}

@@ -18,6 +18,7 @@ LAYER_CASES = {
     "ActNorm": (lambda: F.ActNorm(), 0),
     "ActNorm shrink-only": (lambda: F.ActNorm(shrink_only=True), 0),
     "ActNorm bound": (lambda: F.ActNorm(shrink_only=True, bound=3.0), 0),
+    "Standardization": (lambda: F.Standardization(), 0),
     "BatchNormBijector": (lambda: F.BatchNormBijector(), 0),
     "AffineCoupling": (lambda: F.AffineCoupling([8]), 0),
     "AffineCoupling-context": (lambda: F.AffineCoupling([8], mask="alternating", flip=True), 2),
@@ -38,7 +39,8 @@ LAYER_CASES = {
 #: Every bijector layer class the package exports must appear in LAYER_CASES.
 LAYER_CLASSES = (
     F.Shift, F.Scale, F.Tanh, F.SinhArcsinh, F.Permute, F.LULinear, F.Householder, F.ActNorm,
-    F.BatchNormBijector, F.AffineCoupling, F.SplineCoupling, F.MaskedAutoregressive,
+    F.Standardization, F.BatchNormBijector, F.AffineCoupling, F.SplineCoupling,
+    F.MaskedAutoregressive,
     F.InverseAutoregressive,
 )
 

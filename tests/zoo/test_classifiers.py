@@ -62,7 +62,7 @@ def test_chan_merge_equals_one_pass():
 
 def test_parameters_equal_the_mle_formulas():
     x, y = _data(3, 4)
-    nb = zoo.GaussianNaiveBayes(num_features=4, num_classes=3, var_smoothing=1e-3)
+    nb = zoo.GaussianNaiveBayes(input_shape=4, num_classes=3, var_smoothing=1e-3)
     nb.fit(x, y, batch_size=11, verbose=0)
     _, theta, var, prior = numpy_gaussian_nb(x, y, x, 3, var_smoothing=1e-3)
     np.testing.assert_allclose(nb.prior.probs_parameter().numpy(), prior, rtol=1e-12)
@@ -76,7 +76,7 @@ def test_parameters_equal_the_mle_formulas():
 def test_predict_proba_equals_gaussian_nb(k, d):
     x, y = _data(k, d, seed=k + 10 * d)
     x_test = _data(k, d, n=25, seed=99)[0] * 1.5
-    nb = zoo.GaussianNaiveBayes(num_features=d, num_classes=k)
+    nb = zoo.GaussianNaiveBayes(input_shape=d, num_classes=k)
     nb.fit(x, y, verbose=0)
     expected = numpy_gaussian_nb(x, y, x_test, k)[0]
     np.testing.assert_allclose(nb.predict_proba(x_test), expected, atol=1e-6, rtol=0)
@@ -85,12 +85,12 @@ def test_predict_proba_equals_gaussian_nb(k, d):
 
 def test_batches_and_datasets_equal_one_batch():
     x, y = _data(3, 2, n=101)
-    one = zoo.GaussianNaiveBayes(num_features=2, num_classes=3)
+    one = zoo.GaussianNaiveBayes(input_shape=2, num_classes=3)
     one.fit(x, y, batch_size=len(x), verbose=0)
-    small = zoo.GaussianNaiveBayes(num_features=2, num_classes=3)
+    small = zoo.GaussianNaiveBayes(input_shape=2, num_classes=3)
     small.fit(x, y, batch_size=4, epochs=2, verbose=0)  # complete epochs: same estimates
     ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(101, seed=1).batch(9)
-    streamed = zoo.GaussianNaiveBayes(num_features=2, num_classes=3)
+    streamed = zoo.GaussianNaiveBayes(input_shape=2, num_classes=3)
     streamed.fit(ds, verbose=0)
     for a, b in zip(one.fit_variables(), streamed.fit_variables()):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-12)
@@ -109,7 +109,7 @@ def test_batches_and_datasets_equal_one_batch():
 
 def test_log_space_far_from_the_data():
     x, y = _data(3, 2)
-    nb = zoo.GaussianNaiveBayes(num_features=2, num_classes=3)
+    nb = zoo.GaussianNaiveBayes(input_shape=2, num_classes=3)
     nb.fit(x, y, verbose=0)
     far = np.array([[1e3, -1e3], [50.0, 50.0]])
     log_p = nb.predict_log_proba(far)
@@ -138,7 +138,7 @@ def test_iris_seed_protocol_accuracy():
     course's figure; over seeded splits the mean accuracy is 0.78 +- 0.07 (200 splits; the
     first 25: 0.767)."""
     x_train, x_test, y_train, y_test = iris_split(4)
-    nb = zoo.GaussianNaiveBayes(num_features=2, num_classes=3, var_smoothing=0.0)
+    nb = zoo.GaussianNaiveBayes(input_shape=2, num_classes=3, var_smoothing=0.0)
     nb.fit(x_train, y_train, verbose=0)
     assert nb.score(x_test, y_test) == pytest.approx(0.80)
     expected = numpy_gaussian_nb(x_train, y_train, x_test, 3, var_smoothing=0.0)[0]
@@ -160,7 +160,7 @@ def test_precisions_and_mixed_policy(precision):
     policy = tf_keras.mixed_precision.global_policy()
     tf_keras.mixed_precision.set_global_policy("mixed_float16")
     try:
-        nb = zoo.GaussianNaiveBayes(num_features=3, num_classes=3, precision=precision)
+        nb = zoo.GaussianNaiveBayes(input_shape=3, num_classes=3, precision=precision)
         nb.fit(x, y, verbose=0)
         log_p = nb.predict_log_proba(x)
     finally:
@@ -183,7 +183,7 @@ def test_save_load_equal_predictions(tmp_path):
 
 
 def test_naive_bayes_bad_input():
-    nb = zoo.GaussianNaiveBayes(num_features=2, num_classes=3)
+    nb = zoo.GaussianNaiveBayes(input_shape=2, num_classes=3)
     x = np.zeros((6, 2)) + np.arange(6)[:, None]
     with pytest.raises(TypeError, match="y must hold integers"):
         nb.fit(x, np.array([0, 1, 2, 0, 1, 0.5]))
@@ -194,7 +194,7 @@ def test_naive_bayes_bad_input():
     with pytest.raises(ValueError, match="same number of examples.*6 and 5"):
         nb.fit(x, np.array([0, 1, 2, 0, 1]))
     with pytest.raises(ValueError, match="at least 2 examples"):
-        zoo.GaussianNaiveBayes(num_features=2, num_classes=1).fit(x[:1], np.array([0]))
+        zoo.GaussianNaiveBayes(input_shape=2, num_classes=1).fit(x[:1], np.array([0]))
     bad = x.copy()
     bad[2, 1] = np.nan
     with pytest.raises(ValueError, match="x must be finite.*1 NaN"):
@@ -211,7 +211,7 @@ def test_naive_bayes_bad_input():
         nb.fit(ds, verbose=0)
     assert before  # arrays are checked before any state changes; a dataset only after
     with pytest.raises(ValueError, match="zero variance in feature"):
-        zoo.GaussianNaiveBayes(num_features=1, num_classes=2, var_smoothing=0.0).fit(
+        zoo.GaussianNaiveBayes(input_shape=1, num_classes=2, var_smoothing=0.0).fit(
             np.array([[1.0], [1.0], [2.0], [3.0]]), np.array([0, 0, 1, 1]), verbose=0)
 
 
@@ -221,7 +221,7 @@ def test_generative_logistic_scales_and_weights():
     steps at 0.01 from scales 1, as ``learn_stdevs``; scales equal the pooled MLE."""
     x_train, x_test, y_train, _ = iris_split(4)
     y_binary = (y_train != 0).astype(np.int64)
-    model = zoo.GenerativeLogisticRegression(num_features=2, learning_rate=0.01)
+    model = zoo.GenerativeLogisticRegression(input_shape=2, learning_rate=0.01)
     ds = tf.data.Dataset.from_tensors((x_train, y_binary)).repeat(500)
     history = model.fit(ds, verbose=0)
     assert history.history["examples"][-1] == 500 * len(x_train)
@@ -304,7 +304,7 @@ def test_gibbs_posterior_matches_random_walk_metropolis(reference_posterior, bat
     mean within 4 Monte Carlo standard errors, covariance within 15%."""
     x, y, reference = reference_posterior
     model = zoo.PolyaGammaLogisticRegression(
-        num_features=1, degree=1, prior_precision=1.0, num_chains=16, burn_in=50,
+        input_shape=1, degree=1, prior_precision=1.0, num_chains=16, burn_in=50,
         num_samples=150, seed=2)
     model.fit(x, y, batch_size=batch_size, verbose=0)
     samples = model.posterior_samples()  # [150, 16, 2]
@@ -360,7 +360,7 @@ def test_polya_gamma_bad_input():
         zoo.PolyaGammaLogisticRegression(degree=0)
     with pytest.raises(ValueError, match="seed must be None or an int"):
         zoo.PolyaGammaLogisticRegression(seed=2**40)
-    model = zoo.PolyaGammaLogisticRegression(num_features=1, burn_in=5, num_samples=3)
+    model = zoo.PolyaGammaLogisticRegression(input_shape=1, burn_in=5, num_samples=3)
     x = np.linspace(-1, 1, 10)[:, None]
     with pytest.raises(ValueError, match="no posterior samples yet"):
         model.predict_proba(x)
@@ -381,12 +381,12 @@ def test_fits_under_a_distribution_strategy():
     """Statistics are all-reduced over replicas and written once (one CPU replica here: the
     replica-context code path, not the cross-device sums)."""
     x, y = _data(3, 2, n=50)
-    reference = zoo.GaussianNaiveBayes(num_features=2, num_classes=3)
+    reference = zoo.GaussianNaiveBayes(input_shape=2, num_classes=3)
     reference.fit(x, y, verbose=0)
     strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
     with strategy.scope():
-        nb = zoo.GaussianNaiveBayes(num_features=2, num_classes=3)
-        pg = zoo.PolyaGammaLogisticRegression(num_features=2, degree=1, burn_in=0,
+        nb = zoo.GaussianNaiveBayes(input_shape=2, num_classes=3)
+        pg = zoo.PolyaGammaLogisticRegression(input_shape=2, degree=1, burn_in=0,
                                               num_samples=3, num_chains=2)
     nb.fit(x, y, batch_size=8, verbose=0)
     np.testing.assert_allclose(nb.predict_proba(x), reference.predict_proba(x), rtol=1e-12)

@@ -166,7 +166,7 @@ def test_datasets_and_samplers():
     ds_p = tf.data.Dataset.from_tensor_slices(x_p.astype("float32")).shuffle(5000).batch(256)
     est = zoo.DensityRatioEstimator(network="quadratic", num_steps=600)
     est.fit(ds_p, sampler_q, verbose=0)
-    assert est.event_dim == 1
+    assert est.input_shape == (1,)
     assert est.classifier.log_prior_odds == pytest.approx(math.log(256 / 512))
     assert abs(est.kl_divergence(x_p).value - SEED_KL) < 0.04
     # Two samplers (implicit distributions): fresh draws every step.
@@ -212,7 +212,7 @@ def test_objectives_and_float64():
 
 
 def test_bad_input_fails_before_training():
-    est = zoo.DensityRatioEstimator(event_dim=1, hidden_units=[4])
+    est = zoo.DensityRatioEstimator(input_shape=1, hidden_units=[4])
     weights = [w.numpy().copy() for w in est.weights]
     x_p, x_q = seed_samples(50, 50)
     cases = [
@@ -251,7 +251,7 @@ def test_implicit_generator_kl_decreases():
     cov_q = np.array([[1.0, 0.6], [0.6, 0.8]])
     x = rng.multivariate_normal(mu_q, cov_q, 4096).astype("float32")
     tf_keras.utils.set_random_seed(6)
-    gen = zoo.ImplicitGenerator(event_dim=2, noise_dim=2, hidden_units=[],
+    gen = zoo.ImplicitGenerator(input_shape=2, noise_dim=2, hidden_units=[],
                                 ratio_hidden_units=[32, 32], learning_rate=3e-3)
 
     def exact_kl():

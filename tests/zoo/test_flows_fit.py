@@ -25,7 +25,7 @@ def gaussian_samples(n, seed):
 @pytest.mark.parametrize("name", ["MAF", "RealNVP"])
 def test_fit_recovers_a_gaussian(name):
     x, x_test = gaussian_samples(3000, 0), gaussian_samples(2000, 1)
-    flow = zoo.get(name)(event_dim=2, num_layers=2, hidden_units=[16], learning_rate=5e-3)
+    flow = zoo.get(name)(input_shape=2, num_layers=2, hidden_units=[16], learning_rate=5e-3)
     flow.fit(x, epochs=15, batch_size=100, verbose=0)
     ours, truth = flow.log_prob(x_test).mean(), gaussian_log_prob(x_test).mean()
     assert abs(ours - truth) < 0.04, (ours, truth)
@@ -36,7 +36,7 @@ def test_fit_recovers_a_gaussian(name):
 
 def test_neural_spline_flow_recovers_the_banana():
     x, x_test = datasets.make_banana(4000, seed=0), datasets.make_banana(2000, seed=1)
-    flow = zoo.NeuralSplineFlow(event_dim=2, num_layers=3, hidden_units=[32, 32],
+    flow = zoo.NeuralSplineFlow(input_shape=2, num_layers=3, hidden_units=[32, 32],
                                 learning_rate=3e-3)
     flow.fit(x, epochs=25, batch_size=200, verbose=0)
     ours, truth = flow.log_prob(x_test).mean(), datasets.banana_log_prob(x_test).mean()
@@ -57,7 +57,7 @@ def conditional_samples(n, seed):
 def test_conditional_flow_recovers_a_known_conditional():
     x, c, _ = conditional_samples(4000, 0)
     x_test, c_test, truth = conditional_samples(2000, 1)
-    flow = zoo.MAF(event_dim=2, context_dim=1, num_layers=2, hidden_units=[32, 32],
+    flow = zoo.MAF(input_shape=2, context_dim=1, num_layers=2, hidden_units=[32, 32],
                    learning_rate=5e-3)
     flow.fit(x, c, epochs=20, batch_size=200, verbose=0)
     ours = flow.log_prob(x_test, c_test)
@@ -74,7 +74,7 @@ def test_one_dimensional_conditional_maf_uses_its_context():
     rng = np.random.default_rng(0)
     c = rng.uniform(-3, 3, (2000, 1)).astype("float32")
     x = (c + 0.1 * rng.normal(size=(2000, 1))).astype("float32")
-    flow = zoo.MAF(event_dim=1, context_dim=1, num_layers=2, hidden_units=[32],
+    flow = zoo.MAF(input_shape=1, context_dim=1, num_layers=2, hidden_units=[32],
                    learning_rate=5e-3)
     flow.fit(x, c, epochs=8, batch_size=100, verbose=0)
     for value in (-2.0, 2.5):
@@ -88,7 +88,7 @@ def test_conditional_iaf_trains_under_xla():
     rng = np.random.default_rng(0)
     c = rng.normal(size=(500, 1)).astype("float32")
     x = (np.concatenate([c, -c], 1) + 0.3 * rng.normal(size=(500, 2))).astype("float32")
-    flow = zoo.IAF(event_dim=2, context_dim=1, num_layers=2, hidden_units=[16],
+    flow = zoo.IAF(input_shape=2, context_dim=1, num_layers=2, hidden_units=[16],
                    learning_rate=5e-3)
     assert flow.jit_compile
     losses = flow.fit(x, c, epochs=3, batch_size=64, verbose=0).history["loss"]  # 500 = 7*64 + 52
@@ -99,7 +99,7 @@ def test_conditional_iaf_trains_under_xla():
 @pytest.mark.parametrize("name", ["IAF", "NeuralSplineFlow"])
 def test_slow_fit_recovers_a_gaussian(name):
     x, x_test = gaussian_samples(3000, 0), gaussian_samples(2000, 1)
-    flow = zoo.get(name)(event_dim=2, num_layers=2, hidden_units=[16], learning_rate=5e-3)
+    flow = zoo.get(name)(input_shape=2, num_layers=2, hidden_units=[16], learning_rate=5e-3)
     flow.fit(x, epochs=20, batch_size=100, verbose=0)
     ours, truth = flow.log_prob(x_test).mean(), gaussian_log_prob(x_test).mean()
     assert abs(ours - truth) < 0.05, (ours, truth)
@@ -110,7 +110,7 @@ def test_slow_fit_recovers_a_gaussian(name):
 def test_digits_held_out_nll_is_sane_with_defaults(name):
     """The robustness target: 64-d dequantized digits, default settings, finite held-out NLL."""
     x_train, x_test = datasets.digits_flat_dequantized(seed=0, test_fraction=0.2)[:2]
-    flow = zoo.get(name)(event_dim=64)
+    flow = zoo.get(name)(input_shape=64)
     flow.fit(x_train, epochs=30, batch_size=256, verbose=0)
     nll = -flow.log_prob(x_test).mean()
     assert np.isfinite(nll) and -150 < nll < 0, nll

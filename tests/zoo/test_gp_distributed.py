@@ -26,7 +26,7 @@ SCRIPT = textwrap.dedent('''
 
     def run(strategy):
         with strategy.scope():
-            model = zoo.SVGPRegressor(input_dim=1, num_inducing=6, noise_variance=0.3)
+            model = zoo.SVGPRegressor(input_shape=1, num_inducing=6, noise_variance=0.3)
         history = model.fit(x, y, epochs=3, batch_size=16, shuffle=False, verbose=0)
         return history.history["loss"], [w.numpy().tolist() for w in model.trainable_weights]
 

@@ -115,8 +115,8 @@ def test_bernoulli_data_outside_unit_interval_is_refused():
 
 def test_input_shape_may_be_a_numpy_array():
     vae = zoo.VAE(input_shape=np.array([4, 4]), latent_dim=2, hidden_units=[8])
-    assert vae.input_shape_ == (4, 4)
-    assert all(type(d) is int for d in vae.input_shape_)
+    assert vae.input_shape == (4, 4)
+    assert all(type(d) is int for d in vae.input_shape)
     assert vae.get_config()["input_shape"] == [4, 4]
 
 

@@ -82,7 +82,7 @@ def test_example_weights_are_refused_where_the_loss_is_added_by_layers(vae, call
 @pytest.mark.parametrize("context_dim", [0, 1])
 def test_example_weights_weight_a_compiled_loss(context_dim):
     # Keras drops sample weights that come without a target; a flow's target is x.
-    flow = zoo.MAF(event_dim=2, context_dim=context_dim, hidden_units=[8], num_layers=1)
+    flow = zoo.MAF(input_shape=2, context_dim=context_dim, hidden_units=[8], num_layers=1)
     rng = np.random.default_rng(0)
     x = rng.normal(size=(16, 2)).astype("float32")
     args = (x,) if not context_dim else (x, rng.normal(size=(16, 1)).astype("float32"))
@@ -298,7 +298,7 @@ def test_hypermodel_builds_from_search_space():
     hp = kt.HyperParameters()
     hp.Fixed("latent_dim", 3)
     model = zoo.VAE.hypermodel(input_shape=(4, 4)).build(hp)
-    assert model.latent_dim == 3 and model.input_shape_ == (4, 4)
+    assert model.latent_dim == 3 and model.input_shape == (4, 4)
     assert {"learning_rate", "hidden_units_width", "hidden_units_depth"} <= set(hp.values)
     with pytest.raises(ValueError, match=r"has no constructor argument\(s\) \['depth'\]"):
         zoo.VAE.hypermodel(depth=3)

@@ -12,7 +12,7 @@ on the negative log-likelihood ``-mean_i log N(x_i; mu_{y_i}, diag(s^2))``, the 
 
 >>> import numpy as np, zoo
 >>> x = np.array([[0.0], [2.0], [4.0], [6.0]]); y = np.array([0, 0, 1, 1])
->>> model = zoo.GenerativeLogisticRegression(num_features=1, learning_rate=0.05)
+>>> model = zoo.GenerativeLogisticRegression(learning_rate=0.05)
 >>> history = model.fit(x, y, epochs=300, verbose=0)
 >>> np.round(model.scale, 3).tolist()   # pooled MLE: sqrt(mean((x - mu_y)^2)) = 1
 [1.0]
@@ -38,7 +38,9 @@ class GenerativeLogisticRegression(GaussianClassModel):
     """Binary Gaussian classifier with shared per-feature scales (= logistic regression).
 
     Args:
-      num_features: ``d``.
+      input_shape: ``(d,)`` (``None``: read from the first ``fit``).
+      classes: the two class labels when they are not ``0, 1`` (``None``: read from the
+        first ``fit`` when they are names).
       initial_scale: the scales' starting value (the course starts at 1).
       precision: ``"float64"`` or ``"float32"``.
       learning_rate: Adam learning rate of the scales (the course's 0.01).
@@ -54,18 +56,21 @@ class GenerativeLogisticRegression(GaussianClassModel):
     search_space = {"learning_rate": Float(1e-3, 1e-1, sampling="log")}
     min_classes = 2
 
-    def __init__(self, num_features=2, initial_scale=1.0, precision="float64",
+    def __init__(self, input_shape=None, classes=None, initial_scale=1.0, precision="float64",
                  learning_rate=1e-2, **kwargs):
         if kwargs.pop("num_classes", 2) != 2:
             raise ValueError("GenerativeLogisticRegression is binary: num_classes is 2.")
-        super().__init__(num_features=num_features, num_classes=2, precision=precision,
-                         learning_rate=learning_rate, **kwargs)
+        super().__init__(input_shape=input_shape, num_classes=2, classes=classes,
+                         precision=precision, learning_rate=learning_rate, **kwargs)
         self.initial_scale = check_positive_float("initial_scale", initial_scale)
+        self._finish()
+
+    def build_layers(self):
+        super().build_layers()
         self.log_scale = self.add_weight(
-            name="log_scale", shape=(self.num_features,), dtype=precision,
+            name="log_scale", shape=(self.num_features,), dtype=self.precision,
             initializer=tf_keras.initializers.Constant(np.log(self.initial_scale)),
         )
-        self._finish()
 
     @classmethod
     def constructor_arguments(cls):
@@ -118,4 +123,4 @@ class GenerativeLogisticRegression(GaussianClassModel):
         rng = np.random.default_rng(seed)
         y = np.arange(40) % 2
         x = rng.normal(size=(40, 2)) + 2.0 * y[:, None]
-        return {"num_features": 2}, x, y
+        return {"input_shape": (2,)}, x, y

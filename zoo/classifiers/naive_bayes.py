@@ -11,16 +11,25 @@ any batch size gives the same estimates as the whole data at once.
 
 >>> import numpy as np, zoo
 >>> x = np.array([[0.0], [1.0], [5.0], [6.0]]); y = np.array([0, 0, 1, 1])
->>> nb = zoo.GaussianNaiveBayes(num_features=1, num_classes=2)
+>>> nb = zoo.GaussianNaiveBayes()             # input_shape and the classes read from fit
 >>> nb.fit(x, y, verbose=0).history["examples"]
 [4.0]
 >>> nb.predict(np.array([[0.2], [5.5]])).tolist(), nb.prior.probs_parameter().numpy().tolist()
 ([0, 1], [0.5, 0.5])
 
+Labels may be any values (``["setosa", "virginica", ...]``): the first ``fit`` keeps them,
+sorted, in ``classes``, and ``predict`` returns them.
+
+>>> nb = zoo.GaussianNaiveBayes().fit(x, np.array(["a", "a", "b", "b"]), verbose=0).model
+>>> nb.classes, nb.num_classes, nb.predict(np.array([[5.5]])).tolist()
+(['a', 'b'], 2, ['b'])
+
 References:
   K. P. Murphy (2012). Machine Learning: A Probabilistic Perspective, section 3.5.
   scikit-learn's ``GaussianNB`` (the same estimates and ``var_smoothing``).
 """
+
+import json
 
 import numpy as np
 import tensorflow as tf
@@ -35,13 +44,14 @@ from kerasprob.math.naive_bayes import (
 )
 from kerasprob.tuning import Float
 from kerasprob.validation import (
-    check_array,
     check_choice,
     check_int_at_least,
+    check_labels,
     check_positive_float,
     check_positive_int,
 )
 from zoo.base import ZooModel
+from zoo.conditioning import DataSpec
 from zoo.registry import register
 
 tfd = tfp.distributions
@@ -58,18 +68,22 @@ PREDICT_BATCH = 65536
 FIT_BATCH = 8192
 
 
-def check_labels(name, y, num_classes):
-    """Integer class labels ``[n]`` in ``0..num_classes - 1`` (``ValueError`` / ``TypeError``
-    naming the value otherwise)."""
-    y = check_array(name, y, feature_shape=(), dtype="int")
-    bad = y[(y < 0) | (y >= num_classes)]
-    if bad.size:
-        raise ValueError(
-            f"{name} must hold class labels in [0, {num_classes - 1}] "
-            f"(num_classes={num_classes}). Received: {name} with label(s) "
-            f"{sorted(set(bad.tolist()))[:5]}"
-        )
-    return y
+def _is_named(y):
+    """Whether labels ``y`` are names (strings, or objects) rather than class indices."""
+    return not isinstance(y, tf.data.Dataset) and np.asarray(y).dtype.kind in "OUS"
+
+
+def _check_classes(classes):
+    """``classes`` as a list of distinct labels (strings or ints), or None."""
+    if classes is None:
+        return None
+    values = np.asarray(classes).tolist() if not isinstance(classes, list) else classes
+    if (not isinstance(values, list) or not values
+            or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in values)
+            or len(set(values)) != len(values)):
+        raise ValueError(f"classes must be a list of distinct labels (strings or ints). "
+                         f"Received: classes={classes!r}")
+    return values
 
 
 def array_batches(x, y, batch_size, shuffle=False, repeat=False):
@@ -113,8 +127,12 @@ class GaussianClassModel(ZooModel):
     statistics streamed by ``fit``, data checks, batched predictions, TFP distributions.
 
     Args:
-      num_features: ``d``, the number of features of ``x``.
-      num_classes: ``K >= 1``; labels are integers in ``[0, K)``.
+      input_shape: ``(d,)``, the shape of one example (``None``: read from the first ``fit``).
+      num_classes: ``K``; labels are integers in ``[0, K)`` (``None``: one more than the
+        largest label of the first ``fit``).
+      classes: the class labels, in order, when they are not ``0 .. K - 1`` (``None``: the
+        sorted distinct labels of the first ``fit`` if they are strings): ``y`` and
+        ``predict`` speak in them.
       precision: ``"float64"`` (default, as scikit-learn) or ``"float32"``: statistics,
         data and every computation use it, whatever the global mixed-precision policy.
       learning_rate: Adam learning rate (used only by subclasses with trainable weights).
@@ -127,30 +145,65 @@ class GaussianClassModel(ZooModel):
     plots = ("confusion",)
     search_space = {}
     min_classes = 1
+    data_arguments = ("input_shape", "num_classes")
 
-    def __init__(self, num_features=2, num_classes=2, precision="float64", learning_rate=1e-3,
-                 **kwargs):
+    def __init__(self, input_shape=None, num_classes=None, classes=None, precision="float64",
+                 learning_rate=1e-3, **kwargs):
         precision = check_choice("precision", precision, PRECISIONS)
         kwargs.pop("dtype", None)  # the dtype is `precision`
         super().__init__(learning_rate=learning_rate, dtype=precision, **kwargs)
-        self.num_features = check_positive_int("num_features", num_features)
-        self.num_classes = check_int_at_least("num_classes", num_classes, self.min_classes)
+        self.input_shape = input_shape
+        self._classes_json = json.dumps(_check_classes(classes))
+        if classes is not None:
+            num_classes = len(classes) if num_classes is None else num_classes
+        self.num_classes = (None if num_classes is None else
+                            check_int_at_least("num_classes", num_classes, self.min_classes))
+        if classes is not None and self.num_classes != len(classes):
+            raise ValueError(
+                f"num_classes must be the number of classes. Received: num_classes="
+                f"{num_classes!r} with {len(classes)} classes {classes!r}")
         self.precision = precision
+        self.loss_tracker = tf_keras.metrics.Mean(name="loss", dtype=precision)
+        self.accuracy_tracker = tf_keras.metrics.Mean(name="accuracy", dtype=precision)
+
+    @property
+    def classes(self):
+        """The class labels in order (``None``: the classes are ``0 .. K - 1``)."""
+        return json.loads(self._classes_json)
+
+    def read_data_arguments(self, x, y=None):
+        if (y is not None and self.classes is None and self.num_classes is None
+                and _is_named(y)):
+            names = np.unique(np.asarray(y).astype(str))
+            self._classes_json = json.dumps(names.tolist())
+        if self.classes is not None and self.num_classes is None:
+            self.num_classes = len(self.classes)
+        return super().read_data_arguments(x, y)
+
+    def _check_data_arguments(self):
+        if len(self.input_shape) != 1:
+            raise ValueError(
+                f"{type(self).__name__} classifies vectors: input_shape must be (d,). "
+                f"Received: input_shape={self.input_shape!r}")
+        if self.num_classes < self.min_classes:
+            raise ValueError(
+                f"{type(self).__name__} needs at least {self.min_classes} classes. Received: "
+                f"num_classes={self.num_classes}")
+
+    def build_layers(self):
         k, d = self.num_classes, self.num_features
-        stat = dict(trainable=False, dtype=precision, initializer="zeros",
+        stat = dict(trainable=False, dtype=self.precision, initializer="zeros",
                     aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
         self.class_count = self.add_weight(name="class_count", shape=(k,), **stat)
         self.class_mean = self.add_weight(name="class_mean", shape=(k, d), **stat)
         self.class_m2 = self.add_weight(name="class_m2", shape=(k, d), **stat)
-        self.loss_tracker = tf_keras.metrics.Mean(name="loss", dtype=precision)
-        self.accuracy_tracker = tf_keras.metrics.Mean(name="accuracy", dtype=precision)
 
     # ------------------------------------------------------------------- keras
     def build_inputs(self):
         return tf.zeros((1, self.num_features), self.precision)
 
     def input_feature_shape(self):
-        return (self.num_features,)
+        return self.input_shape
 
     def default_loss(self):
         return None  # train_step / test_step compute what they log
@@ -233,12 +286,39 @@ class GaussianClassModel(ZooModel):
         return {m.name: m.result() for m in self.metrics}
 
     # ------------------------------------------------------------------- data
+    def dataset_structures(self):
+        """``(x, y)`` batches, ``y`` the integer labels."""
+        return [(DataSpec("x", self.input_shape), DataSpec("y", None, kind="int"))]
+
     def validate_target(self, name, y):
-        return check_labels(name, y, self.num_classes)
+        return self.class_indices(name, y)
+
+    def class_indices(self, name, y, n=None):
+        """Labels ``y`` ``[n]`` as class indices ``0 .. K - 1`` (through ``classes`` when the
+        labels are names); ``ValueError`` naming a label that is no class."""
+        classes = self.classes
+        if classes is None:
+            return check_labels(name, y, self.num_classes, n)
+        labels = np.asarray(y)
+        if labels.ndim != 1 or labels.size == 0:
+            raise ValueError(f"{name} must be a non-empty array of labels [n]. Received: "
+                             f"{name} with shape {labels.shape}")
+        index = {label: k for k, label in enumerate(classes)}
+        keys = labels.astype(str) if isinstance(classes[0], str) else labels.tolist()
+        unknown = sorted({str(v) for v in keys if v not in index})
+        if unknown:
+            raise ValueError(f"{name} must hold labels of the classes {classes}. Received: "
+                             f"{name} with label(s) {unknown[:5]}")
+        return np.array([index[v] for v in keys], np.int64)
+
+    def class_labels(self, indices):
+        """Class indices ``[n]`` as the labels ``y`` used (``classes`` when they are names)."""
+        classes = self.classes
+        return indices if classes is None else np.asarray(classes)[indices]
 
     def validate_data(self, x, y=None, prefix=""):
         if isinstance(x, tf.data.Dataset) or x is None:
-            return x, y
+            return super().validate_data(x, y, prefix)
         raw = x
         x, y = super().validate_data(x, y, prefix)  # shape, finiteness, lengths, labels
         return np.asarray(raw, self.precision), y
@@ -249,8 +329,8 @@ class GaussianClassModel(ZooModel):
     def _check_fit_data(self, x, y):
         if y is None:
             raise ValueError(
-                f"{type(self).__name__} needs labels: fit(x, y) with y the integer classes in "
-                f"[0, {self.num_classes - 1}]. Received: y=None"
+                f"{type(self).__name__} needs labels: fit(x, y) with y the class of each row. "
+                "Received: y=None"
             )
         x, y = self.validate_data(x, y)
         if len(x) < 2:
@@ -286,6 +366,10 @@ class GaussianClassModel(ZooModel):
         ``batch_size`` defaults to 8192; ``shuffle`` to False (order does not matter).
         Other keyword arguments go to ``tf_keras.Model.fit``.
         """
+        self.check_fit_arguments({"batch_size": batch_size, **kwargs})
+        if y is None and not isinstance(x, tf.data.Dataset):
+            self._check_fit_data(x, y)  # the error for missing labels
+        self._build_from_data(x, y)
         if not isinstance(x, tf.data.Dataset):
             x, y = self._check_fit_data(x, y)
             x = self._as_dataset(x, y, batch_size or FIT_BATCH, shuffle)
@@ -295,6 +379,8 @@ class GaussianClassModel(ZooModel):
                 "batch_size must be None when x is a tf.data.Dataset (batch the dataset). "
                 f"Received: batch_size={batch_size!r}"
             )
+        else:
+            self.validate_data(x)
         self._before_fit()
         history = super().fit(x, y, **kwargs)
         self._check_fitted_statistics()
@@ -342,12 +428,14 @@ class GaussianClassModel(ZooModel):
         return np.exp(self.predict_log_proba(x))
 
     def predict(self, x, **kwargs):
-        """The most probable class, ``[n, d] -> [n]`` int64 labels."""
+        """The most probable class, ``[n, d] -> [n]`` int64 labels (the ``classes``' labels
+        when they are names). Keras' ``verbose`` is accepted and ignored."""
+        kwargs.pop("verbose", None)
         if kwargs:
             raise TypeError(
-                f"predict(x) takes no keyword arguments. Received: {sorted(kwargs)}"
+                f"predict(x) takes no keyword arguments but verbose. Received: {sorted(kwargs)}"
             )
-        return np.argmax(self.predict_log_proba(x), axis=-1).astype(np.int64)
+        return self.class_labels(np.argmax(self.predict_log_proba(x), axis=-1).astype(np.int64))
 
     def log_prob(self, x, y=None):
         """``log p(x) = logsumexp_k log p(x, y = k)`` ``[n]``; with labels, ``log p(x, y)``."""
@@ -355,7 +443,7 @@ class GaussianClassModel(ZooModel):
         if y is None:
             peak = joint.max(axis=-1, keepdims=True)
             return (peak + np.log(np.sum(np.exp(joint - peak), -1, keepdims=True)))[:, 0]
-        y = check_labels("y", y, self.num_classes)
+        y = self.class_indices("y", y)
         if len(y) != len(joint):
             raise ValueError(
                 f"x and y must have the same number of examples. Received: {len(joint)} and "
@@ -365,15 +453,15 @@ class GaussianClassModel(ZooModel):
 
     def score(self, x, y):
         """Accuracy of :meth:`predict` on ``(x, y)``."""
-        y = check_labels("y", y, self.num_classes)
-        return float(np.mean(self.predict(x) == y))
+        y = self.class_indices("y", y)
+        return float(np.mean(np.argmax(self.predict_log_proba(x), axis=-1) == y))
 
     @classmethod
     def example(cls, seed=0):
         rng = np.random.default_rng(seed)
         y = np.arange(40) % 3
         x = rng.normal(size=(40, 2)) + y[:, None]
-        return {"num_features": 2, "num_classes": 3}, x, y
+        return {"input_shape": (2,), "num_classes": 3}, x, y
 
 
 @register
@@ -385,8 +473,8 @@ class GaussianNaiveBayes(GaussianClassModel):
     variance of all examples pooled) so that no variance is 0.
 
     Args:
-      num_features: ``d``.
-      num_classes: ``K >= 1``.
+      input_shape, num_classes, classes: as :class:`GaussianClassModel` (read from the
+        first ``fit`` when ``None``).
       var_smoothing: the ``epsilon`` factor above, ``>= 0`` (scikit-learn's default 1e-9).
       precision: ``"float64"`` or ``"float32"``.
 
@@ -396,9 +484,9 @@ class GaussianNaiveBayes(GaussianClassModel):
 
     search_space = {"var_smoothing": Float(1e-12, 1e-1, sampling="log")}
 
-    def __init__(self, num_features=2, num_classes=2, var_smoothing=1e-9, precision="float64",
-                 **kwargs):
-        super().__init__(num_features=num_features, num_classes=num_classes,
+    def __init__(self, input_shape=None, num_classes=None, classes=None, var_smoothing=1e-9,
+                 precision="float64", **kwargs):
+        super().__init__(input_shape=input_shape, num_classes=num_classes, classes=classes,
                          precision=precision, **kwargs)
         self.var_smoothing = check_positive_float("var_smoothing", var_smoothing,
                                                   allow_zero=True)

@@ -48,11 +48,13 @@ from kerasprob.tuning import Float, Int
 from kerasprob.validation import (
     check_choice,
     check_int_at_least,
+    check_labels,
     check_positive_float,
     check_positive_int,
 )
 from zoo.base import ZooModel
-from zoo.classifiers.naive_bayes import PRECISIONS, array_batches, check_labels, replica_sum
+from zoo.classifiers.naive_bayes import PRECISIONS, array_batches, replica_sum
+from zoo.conditioning import DataSpec
 from zoo.registry import register
 
 PREDICT_BATCH = 8192
@@ -83,9 +85,9 @@ class PolyaGammaLogisticRegression(ZooModel):
     """Bayesian logistic regression, exact Gibbs sampling with Pólya-gamma variables.
 
     Args:
-      num_features: ``D``, the number of features of ``x``.
-      degree: the polynomial basis' highest power (``>= 1``; 1 is linear logistic
-        regression with a bias): ``K = 1 + D * degree`` weights. The seed post's
+      input_shape: ``(D,)``, the shape of one example (``None``: read from the first ``fit``).
+      degree: the polynomial basis' highest power (``>= 1``; the default 1 is linear
+        logistic regression with a bias): ``K = 1 + D * degree`` weights. The seed post's
         ``degree=3`` (``np.power(x, np.arange(3))``) is ``degree=2`` here.
       prior_precision: ``alpha`` in ``beta ~ N(0, alpha^{-1} I)`` (the post's 2.0).
       num_chains: independent chains, run together (their draws in one batch).
@@ -109,13 +111,15 @@ class PolyaGammaLogisticRegression(ZooModel):
         "prior_precision": Float(1e-2, 1e2, sampling="log"),
     }
 
-    def __init__(self, num_features=1, degree=2, prior_precision=1.0, num_chains=4,
+    data_arguments = ("input_shape",)
+
+    def __init__(self, input_shape=None, degree=1, prior_precision=1.0, num_chains=4,
                  burn_in=200, num_samples=500, thinning=1, seed=0, precision="float64",
                  learning_rate=1e-3, **kwargs):
         precision = check_choice("precision", precision, PRECISIONS)
         kwargs.pop("dtype", None)  # the dtype is `precision`
         super().__init__(learning_rate=learning_rate, dtype=precision, **kwargs)
-        self.num_features = check_positive_int("num_features", num_features)
+        self.input_shape = input_shape
         self.degree = check_positive_int("degree", degree)
         self.prior_precision = check_positive_float("prior_precision", prior_precision)
         self.num_chains = check_positive_int("num_chains", num_chains)
@@ -124,7 +128,18 @@ class PolyaGammaLogisticRegression(ZooModel):
         self.thinning = check_positive_int("thinning", thinning)
         self.seed = _check_seed(seed)
         self.precision = precision
-        k, c = self.num_weights, self.num_chains
+        self.loss_tracker = tf_keras.metrics.Mean(name="loss", dtype=precision)
+        self.accuracy_tracker = tf_keras.metrics.Mean(name="accuracy", dtype=precision)
+        self._finish()
+
+    def _check_data_arguments(self):
+        if len(self.input_shape) != 1:
+            raise ValueError(
+                "PolyaGammaLogisticRegression classifies vectors: input_shape must be (D,). "
+                f"Received: input_shape={self.input_shape!r}")
+
+    def build_layers(self):
+        k, c, precision = self.num_weights, self.num_chains, self.precision
 
         def state(name, shape, dtype=precision):
             return self.add_weight(
@@ -141,9 +156,6 @@ class PolyaGammaLogisticRegression(ZooModel):
         self.omega_precision = state("omega_precision", (c, k, k))  # sum Omega phi phi^T
         self.kappa_phi = state("kappa_phi", (k,))  # sum (y - 1/2) phi
         self.examples = state("examples", (), tf.int64)
-        self.loss_tracker = tf_keras.metrics.Mean(name="loss", dtype=precision)
-        self.accuracy_tracker = tf_keras.metrics.Mean(name="accuracy", dtype=precision)
-        self._finish()
 
     @property
     def num_weights(self):
@@ -155,7 +167,7 @@ class PolyaGammaLogisticRegression(ZooModel):
         return tf.zeros((1, self.num_features), self.precision)
 
     def input_feature_shape(self):
-        return (self.num_features,)
+        return self.input_shape
 
     def default_loss(self):
         return None
@@ -291,12 +303,16 @@ class PolyaGammaLogisticRegression(ZooModel):
         return {m.name: m.result() for m in self.metrics}
 
     # ------------------------------------------------------------------- data
+    def dataset_structures(self):
+        """``(x, y)`` batches, ``y`` the integer labels."""
+        return [(DataSpec("x", self.input_shape), DataSpec("y", None, kind="int"))]
+
     def validate_target(self, name, y):
         return check_labels(name, y, 2)
 
     def validate_data(self, x, y=None, prefix=""):
         if isinstance(x, tf.data.Dataset) or x is None:
-            return x, y
+            return super().validate_data(x, y, prefix)
         raw = x
         x, y = super().validate_data(x, y, prefix)
         return np.asarray(raw, self.precision), y
@@ -317,6 +333,7 @@ class PolyaGammaLogisticRegression(ZooModel):
         """
         sweeps = epochs if epochs is not None else self.burn_in + self.num_samples * self.thinning
         sweeps = check_positive_int("epochs", sweeps)
+        self.check_fit_arguments({"batch_size": batch_size, **kwargs})
         callbacks = list(kwargs.pop("callbacks", None) or [])
         for name in ("steps_per_epoch", "shuffle"):
             if kwargs.get(name) is not None:
@@ -324,11 +341,14 @@ class PolyaGammaLogisticRegression(ZooModel):
                     f"{name} is set by PolyaGammaLogisticRegression.fit (a sweep is a pass "
                     f"over the data). Received: {name}={kwargs[name]!r}"
                 )
+        if y is not None or isinstance(x, tf.data.Dataset):
+            self._build_from_data(x, y)
         if isinstance(x, tf.data.Dataset):
             if batch_size is not None:
                 raise ValueError(
                     "batch_size must be None when x is a tf.data.Dataset (batch the "
                     f"dataset). Received: batch_size={batch_size!r}")
+            self.validate_data(x)
             if reset:
                 self.reset_chains()
             self.num_data.assign(0)
@@ -415,7 +435,9 @@ class PolyaGammaLogisticRegression(ZooModel):
         return np.quantile(p, tail, axis=-1), np.quantile(p, 1 - tail, axis=-1)
 
     def predict(self, x, **kwargs):
-        """Labels ``[n]``: 1 where the posterior predictive is at least 1/2."""
+        """Labels ``[n]``: 1 where the posterior predictive is at least 1/2 (Keras'
+        ``verbose`` is accepted and ignored)."""
+        kwargs.pop("verbose", None)
         if kwargs:
             raise TypeError(f"predict(x) takes no keyword arguments. Received: {sorted(kwargs)}")
         return (self.predict_proba(x) >= 0.5).astype(np.int64)
@@ -425,6 +447,6 @@ class PolyaGammaLogisticRegression(ZooModel):
         rng = np.random.default_rng(seed)
         x = rng.normal(size=(24, 1))
         y = (x[:, 0] + 0.5 * rng.normal(size=24) > 0).astype(np.int64)
-        kwargs = {"num_features": 1, "degree": 2, "num_chains": 2, "burn_in": 0,
+        kwargs = {"input_shape": (1,), "degree": 2, "num_chains": 2, "burn_in": 0,
                   "num_samples": 5}
         return kwargs, x, y

@@ -1,12 +1,12 @@
 """What every zoo GP model shares: float64 data checks, inducing-input initialization, batched
 prediction, and a train loop whose loss is a negative bound per example.
 
-Subclasses set their arguments in ``__init__`` and end it with ``self._build_if_ready()``; they
-implement ``_build_layers()`` (the :class:`kerasprob.layers.gp.SVGP` layers and the
-likelihood, from ``self.input_dim``), ``_negative_objective(x, y, training)`` (a scalar: nats
+Subclasses set their arguments in ``__init__`` and end it with ``self._finish()``; they
+implement ``build_layers()`` (the :class:`kerasprob.layers.gp.SVGP` layers and the
+likelihood, from ``self.num_features``), ``_negative_objective(x, y, training)`` (a scalar: nats
 per example, the loss Keras logs), ``_predict_f_batch(x, full_cov)`` (latent mean and
 variance), ``_predict_y_batch(x)`` and ``_first_layer()`` (the SVGP layer on the inputs).
-With ``input_dim=None`` the layers are built at the first ``fit``, from the data.
+With ``input_shape=None`` the layers are built at the first ``fit``, from the data.
 """
 
 import json
@@ -46,8 +46,8 @@ class GaussianProcessModel(ZooModel):
     """Base class of the zoo's sparse GP models (not registered itself).
 
     Args:
-      input_dim: ``D``, the number of features of ``x`` (None: taken from the first ``fit``'s
-        data, and the model is built then).
+      input_shape: ``(D,)``, the shape of one example of ``x`` (an int ``D`` too; ``None``:
+        read from the first ``fit``'s data, and the model is built then).
       num_inducing: ``M``, the number of inducing inputs (at most the number of training
         examples; ``fit`` refuses more).
       kernel: the covariance function: a name of ``kerasprob.layers.gp.kernels.KERNELS``
@@ -68,14 +68,15 @@ class GaussianProcessModel(ZooModel):
 
     input_scaling = "standardize"
     plots = ("history", "predictions")
+    data_arguments = ("input_shape",)
 
-    def __init__(self, input_dim=None, num_inducing=50, kernel="rbf", inducing_init="kmeans",
+    def __init__(self, input_shape=None, num_inducing=50, kernel="rbf", inducing_init="kmeans",
                  train_inducing=True, seed=0, precision="float64", learning_rate=1e-2,
                  **kwargs):
         precision = check_choice("precision", precision, PRECISIONS)
         kwargs.pop("dtype", None)  # the dtype is `precision`
         super().__init__(learning_rate=learning_rate, dtype=precision, **kwargs)
-        self.input_dim = check_positive_int("input_dim", input_dim, allow_none=True)
+        self.input_shape = input_shape
         self.num_inducing = check_positive_int("num_inducing", num_inducing)
         if not isinstance(kernel, (str, dict)):
             raise TypeError(
@@ -106,17 +107,11 @@ class GaussianProcessModel(ZooModel):
         return json.loads(self._kernel_json)
 
     # ---------------------------------------------------------------- building
-    def _build_if_ready(self):
-        """Build the layers and compile now if ``input_dim`` is known (else at ``fit``)."""
-        if self.input_dim is not None:
-            self._build_layers()
-            self._finish()
-
-    def _require_built(self):
-        if self.input_dim is None:
+    def _check_data_arguments(self):
+        if len(self.input_shape) != 1:
             raise ValueError(
-                f"{type(self).__name__} was made with input_dim=None and has not seen data "
-                "yet: call fit(x, y) first, or pass input_dim=... to the constructor")
+                f"{type(self).__name__} takes vectors: input_shape must be (D,). Received: "
+                f"input_shape={self.input_shape!r}")
 
     def _make_svgp(self, input_dim, num_latent_gps, mean_function, name, **kwargs):
         """One :class:`kerasprob.layers.gp.SVGP` layer in ``precision`` (``kwargs``: its
@@ -131,10 +126,10 @@ class GaussianProcessModel(ZooModel):
 
     # ------------------------------------------------------------------- keras
     def build_inputs(self):
-        return tf.zeros((1, self.input_dim), self.precision)
+        return tf.zeros((1, self.num_features), self.precision)
 
     def input_feature_shape(self):
-        return (self.input_dim,)
+        return self.input_shape
 
     def default_loss(self):
         return None  # the loss is the negative bound, computed in train_step
@@ -178,17 +173,12 @@ class GaussianProcessModel(ZooModel):
         return np.asarray(value, dtype=self.precision)
 
     def _check_x(self, x, name="x"):
-        if self.input_dim is None:  # not built yet: any number of features
-            array = np.asarray(x) if not isinstance(x, np.ndarray) else x
-            if array.ndim != 2:
-                raise ValueError(f"{name} must have shape [batch, features]. Received: {name} "
-                                 f"with shape {array.shape}")
-            return self._as_precision(name, array, (None,))
-        return self._as_precision(name, x, (self.input_dim,))
+        self._require_built()
+        return self._as_precision(name, x, self.input_shape)
 
     def validate_data(self, x, y=None, prefix=""):
         if isinstance(x, tf.data.Dataset) or x is None:
-            return x, y
+            return super().validate_data(x, y, prefix)
         x = self._check_x(x, prefix + "x")
         if y is not None:
             y = self.validate_target(prefix + "y", y)
@@ -247,15 +237,14 @@ class GaussianProcessModel(ZooModel):
         ``set_num_data`` / ``set_inducing_inputs`` first. A regressor's constant mean starts
         at the mean of the first ``fit``'s ``y``.
         """
+        self.check_fit_arguments({"batch_size": batch_size, **kwargs})
         if isinstance(x, tf.data.Dataset):
             self._require_built()
             return super().fit(x, y, batch_size=batch_size, **kwargs)
-        x, y = self.validate_data(x, y)
-        if self.input_dim is None:
-            self.input_dim = x.shape[1]
-            self._build_if_ready()
         if y is None:
             raise ValueError(f"{type(self).__name__}.fit needs targets y. Received: y=None")
+        self._build_from_data(x, y)
+        x, y = self.validate_data(x, y)
         for name in ("sample_weight", "class_weight"):
             self._check_weights(name, kwargs.get(name))
         self._prepare_fit(x, y)
@@ -275,7 +264,7 @@ class GaussianProcessModel(ZooModel):
     def set_inducing_inputs(self, z):
         """Place the inducing inputs at ``z`` ``[M, D]`` (marks them initialized)."""
         self._require_built()
-        z = self._as_precision("z", z, (self.input_dim,))
+        z = self._as_precision("z", z, self.input_shape)
         if len(z) != self.num_inducing:
             raise ValueError(
                 f"z must have num_inducing={self.num_inducing} rows. Received: z with shape "

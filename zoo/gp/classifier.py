@@ -24,6 +24,7 @@ from kerasprob.validation import (
     check_bool,
     check_choice,
     check_int_at_least,
+    check_labels,
     check_positive_int,
 )
 from zoo.gp._base import PREDICT_BATCH, GaussianProcessModel
@@ -40,7 +41,8 @@ class SVGPClassifier(GaussianProcessModel):
     softmax(f)_c`` over ``C`` latent GPs for more. ``q(u)`` whitened, full covariance.
 
     Args:
-      num_classes: ``C >= 2``; labels are the integers ``0 .. C - 1``.
+      num_classes: ``C >= 2``; labels are the integers ``0 .. C - 1`` (``None``: one more
+        than the largest label of the first ``fit``).
       link: ``"logit"`` or ``"probit"`` (two classes only).
       num_samples: Monte Carlo draws of the softmax likelihood (``C > 2``); predictions and
         ``evaluate`` use draws seeded by ``seed`` (repeatable), training fresh draws.
@@ -65,29 +67,44 @@ class SVGPClassifier(GaussianProcessModel):
         "learning_rate": Float(1e-3, 1e-1, sampling="log"),
     }
 
-    def __init__(self, input_dim=None, num_classes=2, num_inducing=50, kernel="rbf",
+    data_arguments = ("input_shape", "num_classes")
+    min_classes = 2
+
+    def __init__(self, input_shape=None, num_classes=None, num_inducing=50, kernel="rbf",
                  link="logit", num_samples=100, mean_function="constant", q_diag=False,
                  inducing_init="kmeans", train_inducing=True, seed=0, precision="float64",
                  learning_rate=1e-2, **kwargs):
-        super().__init__(input_dim, num_inducing, kernel, inducing_init, train_inducing, seed,
+        super().__init__(input_shape, num_inducing, kernel, inducing_init, train_inducing, seed,
                          precision, learning_rate, **kwargs)
-        self.num_classes = check_int_at_least("num_classes", num_classes, 2)
+        self.num_classes = (None if num_classes is None
+                            else check_int_at_least("num_classes", num_classes, 2))
         self.link = check_choice("link", link, ("logit", "probit"))
-        if self.num_classes > 2 and link != "logit":
-            raise ValueError(f"link applies to two classes (more use a softmax). Received: "
-                             f"link={link!r} with num_classes={num_classes}")
         self.num_samples = check_positive_int("num_samples", num_samples)
         self.mean_function = check_choice("mean_function", mean_function, MEAN_FUNCTIONS)
         self.q_diag = check_bool("q_diag", q_diag)
-        self._build_if_ready()
+        self._check_link()
+        self._finish()
+
+    def _check_data_arguments(self):
+        super()._check_data_arguments()
+        if self.num_classes < 2:
+            raise ValueError(f"SVGPClassifier needs two classes or more. Received: "
+                             f"num_classes={self.num_classes} (labels 0 .. "
+                             f"{self.num_classes - 1})")
+        self._check_link()
+
+    def _check_link(self):
+        if self.num_classes is not None and self.num_classes > 2 and self.link != "logit":
+            raise ValueError(f"link applies to two classes (more use a softmax). Received: "
+                             f"link={self.link!r} with num_classes={self.num_classes}")
 
     @property
     def binary(self):
         return self.num_classes == 2
 
-    def _build_layers(self):
+    def build_layers(self):
         latents = 1 if self.binary else self.num_classes
-        self.gp = self._make_svgp(self.input_dim, latents, self.mean_function, "svgp",
+        self.gp = self._make_svgp(self.num_features, latents, self.mean_function, "svgp",
                                   q_diag=self.q_diag)
         if self.binary:
             self.likelihood = Bernoulli(link=self.link, dtype=self.precision, name="likelihood")
@@ -100,31 +117,7 @@ class SVGPClassifier(GaussianProcessModel):
 
     # ----------------------------------------------------------------------- data
     def validate_target(self, name, y):
-        arr = np.asarray(y) if not isinstance(y, np.ndarray) else y
-        if arr.ndim == 2 and arr.shape[1] == 1:
-            arr = arr[:, 0]
-        if arr.ndim != 1:
-            raise ValueError(
-                f"{name} must hold one integer class label per example, shape [batch] or "
-                f"[batch, 1]. Received: {name} with shape {np.shape(y)}")
-        if arr.dtype.kind not in "biuf":
-            raise TypeError(f"{name} must hold integer labels. Received: {name} with dtype "
-                            f"{arr.dtype}")
-        if arr.dtype.kind == "f":
-            if not np.all(np.isfinite(arr)):
-                raise ValueError(f"{name} must be finite. Received: {name} with "
-                                 f"{int(np.sum(~np.isfinite(arr)))} NaN or inf value(s)")
-            if not np.all(arr == np.round(arr)):
-                raise ValueError(f"{name} must hold integer class labels 0 .. "
-                                 f"{self.num_classes - 1}. Received: {name} with non-integer "
-                                 "values")
-        bad = (arr < 0) | (arr >= self.num_classes)
-        if np.any(bad):
-            raise ValueError(
-                f"{name} must hold class labels in 0 .. {self.num_classes - 1} "
-                f"(num_classes={self.num_classes}). Received: {name} with values "
-                f"{sorted(set(np.asarray(arr[bad]).tolist()))[:5]} outside that range")
-        return arr.astype(self.precision)[:, None]  # [N, 1]
+        return check_labels(name, y, self.num_classes).astype(self.precision)[:, None]  # [N, 1]
 
     # ------------------------------------------------------------------- the math
     def call(self, x, training=None):
@@ -180,4 +173,4 @@ class SVGPClassifier(GaussianProcessModel):
         rng = np.random.default_rng(seed)
         x = rng.uniform(-2.0, 2.0, size=(32, 2))
         y = (x[:, 0] + x[:, 1] > 0).astype(int) + (x[:, 0] > 1).astype(int)
-        return {"input_dim": 2, "num_classes": 3, "num_inducing": 6, "num_samples": 20}, x, y
+        return {"input_shape": (2,), "num_classes": 3, "num_inducing": 6, "num_samples": 20}, x, y

@@ -45,7 +45,7 @@ class DeepGP(RegressionMixin, GaussianProcessModel):
 
     Args:
       num_layers: number of GP layers (1 is an SVGP regressor).
-      hidden_dim: latent GPs of each hidden layer (None: ``input_dim``).
+      hidden_dim: latent GPs of each hidden layer (None: ``D``, the number of features).
       noise_variance: initial ``sigma^2`` (learned).
       num_samples: draws per example propagated through the layers in training.
       num_predict_samples: draws per example in predictions (seeded by ``seed``).
@@ -67,11 +67,11 @@ class DeepGP(RegressionMixin, GaussianProcessModel):
         "learning_rate": Float(1e-3, 1e-1, sampling="log"),
     }
 
-    def __init__(self, input_dim=None, num_layers=2, hidden_dim=None, num_inducing=50,
+    def __init__(self, input_shape=None, num_layers=2, hidden_dim=None, num_inducing=50,
                  kernel="rbf", noise_variance=1.0, num_samples=1, num_predict_samples=32,
                  inducing_init="kmeans", train_inducing=True, seed=0, precision="float64",
                  learning_rate=1e-2, **kwargs):
-        super().__init__(input_dim, num_inducing, kernel, inducing_init, train_inducing, seed,
+        super().__init__(input_shape, num_inducing, kernel, inducing_init, train_inducing, seed,
                          precision, learning_rate, **kwargs)
         self.num_layers = check_positive_int("num_layers", num_layers)
         self.hidden_dim = check_positive_int("hidden_dim", hidden_dim, allow_none=True)
@@ -79,12 +79,12 @@ class DeepGP(RegressionMixin, GaussianProcessModel):
         self.num_samples = check_positive_int("num_samples", num_samples)
         self.num_predict_samples = check_positive_int("num_predict_samples",
                                                       num_predict_samples)
-        self._build_if_ready()
+        self._finish()
 
-    def _build_layers(self):
-        width = self.hidden_dim or self.input_dim
+    def build_layers(self):
+        width = self.hidden_dim or self.num_features
         self.gp_layers = []
-        dim = self.input_dim
+        dim = self.num_features
         for i in range(self.num_layers - 1):
             layer = self._make_svgp(dim, width, "linear", f"svgp_{i}")
             eye = np.broadcast_to(np.eye(self.num_inducing), (width, *[self.num_inducing] * 2))
@@ -190,4 +190,4 @@ class DeepGP(RegressionMixin, GaussianProcessModel):
         rng = np.random.default_rng(seed)
         x = rng.uniform(-2.0, 2.0, size=(32, 1))
         y = np.sign(x[:, 0]) + 0.1 * rng.normal(size=32)
-        return {"input_dim": 1, "num_layers": 2, "num_inducing": 6}, x, y
+        return {"input_shape": (1,), "num_layers": 2, "num_inducing": 6}, x, y

@@ -63,19 +63,19 @@ class SGPR(RegressionMixin, GaussianProcessModel):
         "learning_rate": Float(1e-3, 1e-1, sampling="log"),
     }
 
-    def __init__(self, input_dim=None, num_inducing=50, kernel="rbf", noise_variance=1.0,
+    def __init__(self, input_shape=None, num_inducing=50, kernel="rbf", noise_variance=1.0,
                  mean_function="constant", inducing_init="kmeans", train_inducing=True, seed=0,
                  precision="float64", learning_rate=1e-2, **kwargs):
-        super().__init__(input_dim, num_inducing, kernel, inducing_init, train_inducing, seed,
+        super().__init__(input_shape, num_inducing, kernel, inducing_init, train_inducing, seed,
                          precision, learning_rate, **kwargs)
         self.noise_variance = check_positive_float("noise_variance", noise_variance)
         self.mean_function = check_choice("mean_function", mean_function, MEAN_FUNCTIONS)
-        self._build_if_ready()
+        self._finish()
 
-    def _build_layers(self):
+    def build_layers(self):
         # The SVGP layer holds Z, the kernel, the mean and q(v); here q(v) is not trained by
         # gradients but set to its optimum after each fit (prior N(0, I) before).
-        self.gp = self._make_svgp(self.input_dim, 1, self.mean_function, "svgp")
+        self.gp = self._make_svgp(self.num_features, 1, self.mean_function, "svgp")
         self.likelihood = gaussian_likelihood(self.noise_variance, self.precision)
 
     def _first_layer(self):
@@ -175,4 +175,4 @@ class SGPR(RegressionMixin, GaussianProcessModel):
         rng = np.random.default_rng(seed)
         x = rng.uniform(-2.0, 2.0, size=(32, 1))
         y = np.sin(2.0 * x[:, 0]) + 0.1 * rng.normal(size=32)
-        return {"input_dim": 1, "num_inducing": 6, "mean_function": "constant"}, x, y
+        return {"input_shape": (1,), "num_inducing": 6, "mean_function": "constant"}, x, y

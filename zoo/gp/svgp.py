@@ -58,20 +58,20 @@ class SVGPRegressor(RegressionMixin, GaussianProcessModel):
         "learning_rate": Float(1e-3, 1e-1, sampling="log"),
     }
 
-    def __init__(self, input_dim=None, num_inducing=50, kernel="rbf", noise_variance=1.0,
+    def __init__(self, input_shape=None, num_inducing=50, kernel="rbf", noise_variance=1.0,
                  mean_function="constant", whiten=True, q_diag=False, inducing_init="kmeans",
                  train_inducing=True, seed=0, precision="float64", learning_rate=1e-2,
                  **kwargs):
-        super().__init__(input_dim, num_inducing, kernel, inducing_init, train_inducing, seed,
+        super().__init__(input_shape, num_inducing, kernel, inducing_init, train_inducing, seed,
                          precision, learning_rate, **kwargs)
         self.noise_variance = check_positive_float("noise_variance", noise_variance)
         self.mean_function = check_choice("mean_function", mean_function, MEAN_FUNCTIONS)
         self.whiten = check_bool("whiten", whiten)
         self.q_diag = check_bool("q_diag", q_diag)
-        self._build_if_ready()
+        self._finish()
 
-    def _build_layers(self):
-        self.gp = self._make_svgp(self.input_dim, 1, self.mean_function, "svgp",
+    def build_layers(self):
+        self.gp = self._make_svgp(self.num_features, 1, self.mean_function, "svgp",
                                   whiten=self.whiten, q_diag=self.q_diag)
         self.likelihood = gaussian_likelihood(self.noise_variance, self.precision)
 
@@ -123,7 +123,7 @@ class SVGPRegressor(RegressionMixin, GaussianProcessModel):
           whiten: the new model's parameterization; ``whiten=False`` stores
             ``q(u) = N(L q_mu, L S S^T L^T)`` (the same distribution).
           kwargs: other constructor arguments (e.g. ``learning_rate``); the shared ones
-            (``input_dim``, ``num_inducing``, ``kernel``, ``mean_function``, ...) are the SGPR's.
+            (``input_shape``, ``num_inducing``, ``kernel``, ``mean_function``, ...) are the SGPR's.
         """
         from zoo.gp.sgpr import SGPR
 
@@ -131,7 +131,7 @@ class SVGPRegressor(RegressionMixin, GaussianProcessModel):
             raise TypeError(f"sgpr must be a zoo.SGPR. Received: sgpr of type "
                             f"{type(sgpr).__name__}")
         sgpr._require_built()
-        shared = ("input_dim", "num_inducing", "kernel", "noise_variance", "mean_function",
+        shared = ("input_shape", "num_inducing", "kernel", "noise_variance", "mean_function",
                   "inducing_init", "train_inducing", "seed", "precision")
         clash = sorted(set(shared) & set(kwargs))
         if clash or kwargs.get("q_diag"):
@@ -155,4 +155,4 @@ class SVGPRegressor(RegressionMixin, GaussianProcessModel):
         rng = np.random.default_rng(seed)
         x = rng.uniform(-2.0, 2.0, size=(32, 1))
         y = np.sin(2.0 * x[:, 0]) + 0.1 * rng.normal(size=32)
-        return {"input_dim": 1, "num_inducing": 6}, x, y
+        return {"input_shape": (1,), "num_inducing": 6}, x, y

@@ -7,7 +7,7 @@ the decoder); the prior stays ``p(z)``. Training maximizes the conditional ELBO 
 ``log p(x | y)``, so ``sample(n, y)`` draws images of class ``y``.
 
 >>> import numpy as np, zoo
->>> cvae = zoo.ConditionalVAE(input_shape=(8, 8), num_classes=3, hidden_units=[16])
+>>> cvae = zoo.ConditionalVAE(hidden_units=[16])   # input_shape, num_classes from fit
 >>> x, y = np.random.rand(30, 8, 8), np.arange(30) % 3
 >>> history = cvae.fit(x, y, epochs=1, verbose=0)
 >>> cvae.sample(4, y=2).shape
@@ -17,8 +17,8 @@ the decoder); the prior stays ``p(z)``. Training maximizes the conditional ELBO 
 import numpy as np
 import tensorflow as tf
 
-from kerasprob.validation import check_int_at_least
-from zoo.conditioning import DataSpec, check_labels, one_hot_context
+from kerasprob.validation import check_int_at_least, check_labels
+from zoo.conditioning import DataSpec, one_hot_context
 from zoo.registry import register
 from zoo.vae.model import VAE
 
@@ -31,7 +31,8 @@ class ConditionalVAE(VAE):
     ``one_hot(y)``; every method that takes a context takes the labels instead.
 
     Args:
-      num_classes: number of labels ``C``; labels are integers in ``[0, C)``.
+      num_classes: number of labels ``C``; labels are integers in ``[0, C)`` (``None``: one
+        more than the largest label of the first ``fit``).
       **VAE arguments: every variant of :class:`zoo.VAE` (encoder, posterior,
         prior, likelihood, num_samples, ...).
 
@@ -46,20 +47,28 @@ class ConditionalVAE(VAE):
     """
 
     data_kind = "conditional"
+    data_arguments = ("input_shape", "num_classes")
+    min_classes = 2
     plots = ("history", "reconstructions", "samples")
 
-    def __init__(self, input_shape=(8, 8), num_classes=10, **kwargs):
-        self.num_classes = check_int_at_least("num_classes", num_classes, 2)
-        context_dim = kwargs.pop("context_dim", self.num_classes)
-        if context_dim != self.num_classes:
+    def __init__(self, input_shape=None, num_classes=None, **kwargs):
+        self.num_classes = (None if num_classes is None
+                            else check_int_at_least("num_classes", num_classes, 2))
+        context_dim = kwargs.pop("context_dim", None)
+        unset = context_dim == 0 and num_classes is None  # a config saved before any fit
+        if context_dim is not None and context_dim != self.num_classes and not unset:
             raise ValueError(
                 "a ConditionalVAE's context is the one-hot label: context_dim is num_classes. "
                 f"Received: context_dim={context_dim!r}, num_classes={num_classes!r}"
             )
-        super().__init__(input_shape=input_shape, context_dim=self.num_classes, **kwargs)
+        super().__init__(input_shape=input_shape, context_dim=self.num_classes or 0, **kwargs)
+
+    def _check_data_arguments(self):
+        super()._check_data_arguments()
+        self.context_dim = self.num_classes
 
     def build_inputs(self):
-        return [tf.zeros((1, *self.input_shape_)), tf.zeros((1,), tf.int64)]
+        return [tf.zeros((1, *self.input_shape)), tf.zeros((1,), tf.int64)]
 
     # ------------------------------------------------------------------ data
     def _context_spec(self):
@@ -108,7 +117,7 @@ class ConditionalVAE(VAE):
 
     def log_likelihood(self, x, y, num_samples=100, batch_size=64, seed=None):
         """Importance-sampling estimate of ``log p(x | y)`` per example (see ``VAE``)."""
-        return super().log_likelihood(x, y, num_samples, batch_size, seed)
+        return super().log_likelihood(x, num_samples, batch_size, seed, c=y)
 
     @classmethod
     def example(cls, seed=0):

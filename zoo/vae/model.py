@@ -25,7 +25,7 @@ logged as ``kl``. Every variant is a constructor argument:
 ===================  ===============================================================
 
 >>> import numpy as np, zoo
->>> vae = zoo.VAE(input_shape=(8, 8), latent_dim=2, hidden_units=[32])
+>>> vae = zoo.VAE(latent_dim=2, hidden_units=[32])   # input_shape (8, 8) read from fit
 >>> history = vae.fit(np.random.rand(64, 8, 8), epochs=1, verbose=0)
 >>> vae.encode(np.random.rand(3, 8, 8)).mean().shape
 TensorShape([3, 2])
@@ -54,7 +54,6 @@ from kerasprob.validation import (
     check_int_at_least,
     check_positive_float,
     check_positive_int,
-    check_shape,
     check_units,
 )
 from zoo.base import ZooModel, as_numpy
@@ -80,7 +79,8 @@ class VAE(ZooModel):
     """Variational autoencoder (see the module docstring for the variants).
 
     Args:
-      input_shape: shape of one example, e.g. ``(36, 36, 3)``, ``(8, 8)`` or ``(64,)``.
+      input_shape: shape of one example, e.g. ``(36, 36, 3)``, ``(8, 8)`` or ``(64,)``
+        (``None``: read from the first ``fit``).
       latent_dim: dimension of ``z``.
       hidden_units: hidden sizes of the dense encoder (the decoder mirrors them);
         unused by the convolutional networks.
@@ -122,6 +122,7 @@ class VAE(ZooModel):
 
     target_is_input = True
     data_kind = "unsupervised"
+    data_arguments = ("input_shape",)
     plots = ("history", "reconstructions", "samples", "latent")
     input_scaling = "unit"
     # No kl_weight: the loss (and val_loss) is -log p(x | z) + beta KL, which a smaller
@@ -134,7 +135,7 @@ class VAE(ZooModel):
 
     def __init__(
         self,
-        input_shape=(8, 8),
+        input_shape=None,
         latent_dim=2,
         hidden_units=(256,),
         likelihood="bernoulli",
@@ -155,7 +156,7 @@ class VAE(ZooModel):
         **kwargs,
     ):
         super().__init__(learning_rate=learning_rate, **kwargs)
-        self.input_shape_ = check_shape("input_shape", input_shape)
+        self.input_shape = input_shape
         self.latent_dim = check_positive_int("latent_dim", latent_dim)
         self.hidden_units = check_units("hidden_units", hidden_units)
         self.likelihood = check_choice("likelihood", likelihood, tuple(LIKELIHOODS))
@@ -184,18 +185,25 @@ class VAE(ZooModel):
         self.flow_hidden_units = check_units("flow_hidden_units", flow_hidden_units)
         self.precision = precision
         self.context_dim = check_int_at_least("context_dim", context_dim, 0)
-        compute_dtype = resolve_precision(precision)  # checks the name
-        if self.encoder == "conv" and len(self.input_shape_) not in (2, 3):
+        resolve_precision(precision)  # checks the name
+        self._finish()
+
+    def _check_data_arguments(self):
+        if self.encoder == "conv" and len(self.input_shape) not in (2, 3):
             raise ValueError(
                 "encoder='conv' needs images: input_shape (H, W) or (H, W, C). "
-                f"Received: input_shape={self.input_shape_!r}"
+                f"Received: input_shape={self.input_shape!r}"
             )
 
-        shape = self.input_shape_
+    def build_layers(self):
+        """The encoder, posterior, optional flow, prior, bound and decoder, for ``input_shape``."""
+        shape = self.input_shape
+        likelihood_class = LIKELIHOODS[self.likelihood]
+        compute_dtype = resolve_precision(self.precision)
         self.data_likelihood = likelihood_class(shape, num_bins=self.num_bins,
                                                 scale=self.likelihood_scale)
         output_units = self.data_likelihood.params_size()
-        posterior_units = GaussianPosterior.params_size(self.latent_dim, POSTERIORS[posterior])
+        posterior_units = GaussianPosterior.params_size(self.latent_dim, POSTERIORS[self.posterior])
         self.flatten = tf_keras.layers.Flatten(name="flatten")
         if self.encoder == "dense":
             self.encoder_network = MLP(self.hidden_units, posterior_units, name="encoder")
@@ -207,7 +215,7 @@ class VAE(ZooModel):
             self.decoder_network = ConvDecoder(shape, output_units, **arch["decoder"],
                                                name="decoder", dtype=compute_dtype)
         self.posterior_layer = GaussianPosterior(
-            self.latent_dim, POSTERIORS[posterior], self.num_samples, name="posterior"
+            self.latent_dim, POSTERIORS[self.posterior], self.num_samples, name="posterior"
         )
         self.flow_bijectors = self._flow_bijectors()
         prior_layer = (
@@ -218,7 +226,6 @@ class VAE(ZooModel):
                                 num_samples=self.num_samples, name="kl")
         self.likelihood_layer = self.data_likelihood.layer(convert_to_tensor_fn="mean",
                                                            name="likelihood")
-        self._finish()
 
     def _flow_bijectors(self):
         """The IAF layers refining ``q(z | x)``, reverse permutations between them."""
@@ -241,29 +248,22 @@ class VAE(ZooModel):
             fixed = {"hidden_units": default, **fixed}
         return super().hypermodel(**fixed)
 
-    @property
-    def input_shape(self):
-        return self.input_shape_
-
-    def get_config(self):
-        return {**super().get_config(), "input_shape": list(self.input_shape_)}
-
     def build_inputs(self):
-        x = tf.zeros((1, *self.input_shape_))
+        x = tf.zeros((1, *self.input_shape))
         return [x, tf.zeros((1, self.context_dim))] if self.context_dim else x
 
     def dataset_structures(self):
         """``(x,)`` batches (or ``(x, x)``); ``(x, c)`` pairs with a context."""
-        x = DataSpec("x", self.input_shape_)
+        x = DataSpec("x", self.input_shape)
         if self.context_dim:
             return [(x, self._context_spec())]
-        return [(x,), (x, DataSpec("y", self.input_shape_))]
+        return [(x,), (x, DataSpec("y", self.input_shape))]
 
     def _context_spec(self):
         return DataSpec("c", (self.context_dim,))
 
     def input_feature_shape(self):
-        return self.input_shape_
+        return self.input_shape
 
     def default_loss(self):
         """None: the loss is the negative bound the model adds itself."""
@@ -379,7 +379,7 @@ class VAE(ZooModel):
 
     # ------------------------------------------------------------ public API
     def _check_x(self, x, name="x"):
-        x = check_array(name, x, feature_shape=self.input_shape_)
+        x = check_array(name, x, feature_shape=self.input_shape)
         self._check_values(name, x)
         return x
 
@@ -462,7 +462,7 @@ class VAE(ZooModel):
             cache[k] = tf.function(log_weights, reduce_retracing=True)
         return cache[k]
 
-    def log_likelihood(self, x, c=None, num_samples=100, batch_size=64, seed=None):
+    def log_likelihood(self, x, num_samples=100, batch_size=64, seed=None, *, c=None):
         """Importance-sampling estimate of ``log p(x)`` per example, in nats.
 
         ``log (1/k) sum_i p(x, z_i) / q(z_i | x)``, ``z_i ~ q(z | x)``: the IWAE bound
@@ -471,13 +471,14 @@ class VAE(ZooModel):
 
         Args:
           x: ``[batch, *input_shape]``.
-          c: its contexts ``[batch, context_dim]`` (with a context; ``log p(x | c)``).
-          num_samples: ``k``.
+          num_samples: ``k`` (``log_likelihood(x, k)``).
           batch_size: examples per pass (samples are drawn in chunks, so memory stays
             bounded for any ``k``).
           seed: ``None``, or an int for reproducible draws: the same ``x``, ``num_samples``,
             ``batch_size`` and seed give the same numbers, from a reloaded model too
             (the draws are split by batch, so another ``batch_size`` draws others).
+          c: its contexts ``[batch, context_dim]`` (with a context; ``log p(x | c)``),
+            by keyword.
 
         Returns:
           ``np.ndarray`` of shape ``[batch]``.

@@ -28,7 +28,7 @@ from kerasprob.layers.flows.flow import (  # noqa: F401
     standard_normal_log_prob,
 )
 from kerasprob.layers.flows.linear import Householder, LULinear, Permute
-from kerasprob.layers.flows.normalization import ActNorm, BatchNormBijector
+from kerasprob.layers.flows.normalization import ActNorm, BatchNormBijector, Standardization
 from kerasprob.layers.flows.stack import permuted_stack
 
 # The spline and affine transformers are tier-1 math (kerasprob.math.spline); these names
@@ -56,6 +56,7 @@ __all__ = [
     "Shift",
     "SinhArcsinh",
     "SplineCoupling",
+    "Standardization",
     "Tanh",
     "coupling_mask",
     "made_masks",

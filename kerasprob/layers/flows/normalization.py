@@ -104,6 +104,38 @@ class ActNorm(BijectorLayer):
 
 
 @register
+class Standardization(ActNorm):
+    """``y = x * std + mean`` per feature: the data's own scaling, fitted once and then fixed.
+
+    Inverse (data to noise): ``x = (y - mean) / std``; ``log|det dy/dx| = sum_i log std_i``,
+    so a flow whose data side starts with it is a density of the *unscaled* data.
+    ``initialize(y)`` sets ``mean`` and ``std`` from data (the zoo flows call it at their
+    first ``fit``, through :meth:`kerasprob.layers.flows.Flow.initialize`); they are
+    non-trainable weights, saved with the model, so a loaded model takes raw data. An
+    :class:`ActNorm` whose weights do not train (the same options, the same math).
+
+    Args:
+      epsilon: added to the variance (a constant feature gets ``std = sqrt(epsilon)``).
+      shrink_only, bound: as :class:`ActNorm`.
+
+    Input shape: ``[batch..., d]``. Output shape: ``[batch..., d]``.
+
+    >>> import numpy as np
+    >>> layer = Standardization()
+    >>> y = np.array([[1.0, 10.0], [3.0, 30.0]], "float32")
+    >>> _ = layer.initialize(y)
+    >>> layer.inverse_and_log_det(y)[0].numpy().round(3).tolist()
+    [[-1.0, -1.0], [1.0, 1.0]]
+    >>> [w.name for w in layer.trainable_weights]
+    []
+    """
+
+    def __init__(self, epsilon=1e-6, shrink_only=False, bound=None, **kwargs):
+        kwargs["trainable"] = False
+        super().__init__(epsilon=epsilon, shrink_only=shrink_only, bound=bound, **kwargs)
+
+
+@register
 class BatchNormBijector(BijectorLayer):
     """Batch normalization as a bijector (data to noise: ``x = (y - m) / sqrt(v + eps) * g + b``).
 
