@@ -69,6 +69,8 @@ class ZooModel(tf_keras.Model):
         ``"none"`` for a model that owns its scaling (a saved layer fitted from its data).
       data_arguments: the constructor arguments the first ``fit`` reads from its data when
         they are ``None``: ``"input_shape"`` and ``"num_classes"``.
+      input_rank: the rank of one example (1: vectors ``[batch, d]``; ``None``: any, e.g.
+        images for a VAE).
     """
 
     search_space = {"learning_rate": Float(1e-4, 1e-2, sampling="log")}
@@ -78,6 +80,7 @@ class ZooModel(tf_keras.Model):
     plots = ("history",)
     input_scaling = "none"
     data_arguments = ()
+    input_rank = 1
 
     def __init__(self, learning_rate=1e-3, **kwargs):
         super().__init__(**kwargs)
@@ -120,10 +123,13 @@ class ZooModel(tf_keras.Model):
         found = {}
         missing = self.missing_data_arguments()
         if "input_shape" in missing:
-            found["input_shape"] = _example_shape("x", self._features_of(x, y))
+            found["input_shape"] = self._read_input_shape(x, y)
         if "num_classes" in missing:
             found["num_classes"] = self._count_classes(x, y)
         return found
+
+    def _read_input_shape(self, x, y):
+        return _example_shape("x", self._features_of(x, y))
 
     def _features_of(self, x, y):
         """The features ``x`` of ``fit(x, ...)`` (a list ``[x, c]`` gives its first)."""
@@ -140,8 +146,10 @@ class ZooModel(tf_keras.Model):
         labels = check_labels("y", y)
         return max(int(labels.max()) + 1, getattr(self, "min_classes", 1))
 
-    def _build_from_data(self, x, y=None):
-        """Read the missing data arguments from ``fit``'s data, then build (first fit only)."""
+    def build_from_data(self, x, y=None):
+        """Read the missing data arguments from ``fit``'s data (``x``, ``y`` as ``fit`` takes
+        them), then make the layers and weights; nothing once they are known. ``fit`` calls
+        it first; call it to build a model before training it (e.g. to ``evaluate``)."""
         found = self.read_data_arguments(x, y)
         if not found:
             return
@@ -205,7 +213,13 @@ class ZooModel(tf_keras.Model):
         """Make the model's layers from its (complete) constructor arguments."""
 
     def _check_data_arguments(self):
-        """Checks that need the data-shaped arguments (run once they are known)."""
+        """Checks that need the data-shaped arguments (run once they are known); subclasses
+        add theirs after this one's."""
+        shape = self.input_shape
+        if self.input_rank is not None and shape is not None and len(shape) != self.input_rank:
+            raise ValueError(
+                f"{type(self).__name__} takes examples of rank {self.input_rank} ([batch, d] "
+                f"for vectors; flatten the examples first). Received: input_shape={shape!r}")
 
     def _finish(self):
         """Compile; make the layers and every weight now if the data arguments are known
@@ -356,7 +370,7 @@ class ZooModel(tf_keras.Model):
     def fit(self, x=None, y=None, *, validation_data=None, callbacks=None, **kwargs):
         """``tf_keras.Model.fit`` after checking the data; stops on NaN keeping good weights."""
         self.check_fit_arguments(kwargs)
-        self._build_from_data(x, y)
+        self.build_from_data(x, y)
         x, y = self.validate_data(x, y)
         for name in ("sample_weight", "class_weight"):
             self._check_weights(name, kwargs.get(name))

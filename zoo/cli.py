@@ -18,9 +18,10 @@ model tells the command line what it needs through class attributes of
 :class:`zoo.ZooModel`: ``data_kind`` (``"unsupervised"`` ``fit(x)``, ``"supervised"``
 ``fit(x, y)``, ``"conditional"`` ``fit(x, c)``, ``"two_sample"`` ``fit(x_p, x_q)``),
 ``plots`` (names in ``zoo.plots.PLOTS``), ``input_scaling`` and ``objective`` (the tuning
-objective; ``"val_loss"`` when a model declares none). Constructor arguments that describe
-the data (``input_shape``, ``event_dim``, ``input_dim``, ``num_features``, ``num_classes``)
-are read from the data; any other is set with ``--set name=value`` (a JSON value).
+objective; ``"val_loss"`` when a model declares none). The model reads its data-shaped
+arguments (``input_shape``, ``num_classes``) from the data itself, and examples are
+flattened for a model of vectors (``input_rank = 1``); any other argument is set with
+``--set name=value`` (a JSON value).
 
 Data (``--data``): an embedded name (``python -m zoo datasets``) or a file: ``.npy`` (one
 array ``x``), ``.npz`` (arrays ``x`` and, as needed, ``y`` for targets or labels, or
@@ -337,25 +338,11 @@ def _parse_sets(pairs):
     return values
 
 
-def data_arguments(cls, data):
-    """Constructor arguments read from the data, for those the constructor has."""
-    names = cls.constructor_arguments()
-    x, y = data.x, data.y
-    found = {}
-    if "input_shape" in names:
-        found["input_shape"] = list(x.shape[1:])
-    for name in ("event_dim", "input_dim", "num_features"):
-        if name in names:
-            found[name] = int(np.prod(x.shape[1:]))
-    if "num_classes" in names and y is not None and np.asarray(y).dtype.kind in "iu":
-        found["num_classes"] = max(int(np.max(y)) + 1, 2)
-    return found
-
-
 def prepare(cls, data, scaling=None, sets=None):
-    """``(kwargs, x, x_q, scaling)``: the model's constructor arguments and scaled inputs."""
+    """``(kwargs, x, x_q, scaling)``: the model's constructor arguments (``--set``; the
+    model reads its shapes from the data) and scaled inputs."""
     x, x_q = data.x, data.x_q
-    if x.ndim > 2 and "input_shape" not in cls.constructor_arguments():
+    if x.ndim > 2 and cls.input_rank == 1:
         x = x.reshape(len(x), -1)  # a vector model fed images: flatten them
         x_q = None if x_q is None else x_q.reshape(len(x_q), -1)
     if scaling is None or isinstance(scaling, str):
@@ -367,8 +354,7 @@ def prepare(cls, data, scaling=None, sets=None):
     if unknown:
         raise CLIError(f"--set {unknown[0]!r} is not an argument of {cls.__name__}: its "
                        f"arguments are {cls.constructor_arguments()}")
-    kwargs = {**data_arguments(cls, Data(x, data.y)), **sets}
-    return kwargs, x, x_q, scaling
+    return sets, x, x_q, scaling
 
 
 def second_array(kind, data, x_q):
@@ -630,7 +616,7 @@ def _run_info(name, kind, data, scaling, args, config, extra=None):
     return {"model": name, "data": data.source, "data_kind": kind, "target": args.target,
             "reference": getattr(args, "reference", None), "classes": data.classes,
             "scaling": scaling, "validation_split": args.validation_split, "seed": args.seed,
-            "flatten": bool(data.x.ndim > 2 and "input_shape" not in config),
+            "flatten": bool(data.x.ndim > 2 and model_class(name).input_rank == 1),
             "config": config, **(extra or {})}
 
 

@@ -167,12 +167,6 @@ class DensityRatioEstimator(ZooModel):
     def input_feature_shape(self):
         return self.input_shape
 
-    def _check_data_arguments(self):
-        if len(self.input_shape) != 1:
-            raise ValueError(
-                "DensityRatioEstimator takes vectors: input_shape must be (d,). Received: "
-                f"input_shape={self.input_shape!r}")
-
     def default_loss(self):
         return None  # the classifier adds its objective
 
@@ -482,12 +476,6 @@ class ImplicitGenerator(ZooModel):
                                        ("relu", "tanh", "elu", "gelu", "softplus", "swish"))
         self._finish()
 
-    def _check_data_arguments(self):
-        if len(self.input_shape) != 1:
-            raise ValueError(
-                "ImplicitGenerator makes vectors: input_shape must be (d,). Received: "
-                f"input_shape={self.input_shape!r}")
-
     def build_layers(self):
         self.generator = MLP(self.hidden_units, self.num_features, activation=self.activation,
                              dtype=self.dtype_policy, name="generator")
@@ -527,7 +515,7 @@ class ImplicitGenerator(ZooModel):
         """Fit ``G`` to data ``x`` ``[n, d]`` (or a ``tf.data`` dataset of batches);
         ``tf_keras.Model.fit`` arguments (``epochs``, ``batch_size``, ...)."""
         self.check_fit_arguments(kwargs)
-        self._build_from_data(x, y)
+        self.build_from_data(x, y)
         if isinstance(x, tf.data.Dataset):
             self.validate_data(x)
             first = np.concatenate([np.asarray(b) for b in x.take(8)], 0)

@@ -116,12 +116,6 @@ class FlowModel(ZooModel):
             config.setdefault("standardize", False)
         return super().upgrade_config(config)
 
-    def _check_data_arguments(self):
-        if len(self.input_shape) != 1:
-            raise ValueError(
-                f"{type(self).__name__} models vectors: input_shape must be (d,). Received: "
-                f"input_shape={self.input_shape!r} (flatten the examples first)")
-
     def coupling_layers(self):
         """The flow's own layers, data side first (the subclass's stack)."""
         raise NotImplementedError
@@ -212,7 +206,7 @@ class FlowModel(ZooModel):
         if isinstance(x, tf.data.Dataset):
             return super().fit(x, **kwargs)
         self.check_fit_arguments(kwargs)
-        self._build_from_data(x, c)
+        self.build_from_data(x, c)
         inputs = self._inputs(x, c)
         # Every argument is checked before the data-dependent initialization changes the flow.
         kwargs["validation_data"] = self._validation_data(kwargs.get("validation_data"))

@@ -51,3 +51,15 @@ class ModelHyperModel(kt.HyperModel):
 
     def build(self, hp):
         return self.model_class(**self.fixed, **self.declare_hyperparameters(hp))
+
+    def fix_data_arguments(self, x, y=None):
+        """Hold the arguments a model reads from its data (``read_data_arguments``, e.g.
+        ``input_shape``) at what ``x`` and ``y`` say, so that every trial's model, and the
+        best one rebuilt to load its weights, has the same shapes. Returns what was fixed."""
+        reader = getattr(self.model_class, "read_data_arguments", None)
+        if reader is None:
+            return {}
+        found = self.model_class(**self.fixed).read_data_arguments(x, y)
+        found = {name: value for name, value in found.items() if name not in self.fixed}
+        self.fixed.update(found)
+        return found

@@ -225,6 +225,10 @@ class TfKerasTuner:
         tf_keras.backend.clear_session()
 
     def search(self, *fit_args, **fit_kwargs):
+        x = fit_args[0] if fit_args else fit_kwargs.get("x")
+        if hasattr(self.hypermodel, "fix_data_arguments") and x is not None:
+            y = fit_args[1] if len(fit_args) > 1 else fit_kwargs.get("y")
+            self.hypermodel.fix_data_arguments(x, y)
         if not dist_utils.is_chief_oracle():
             self._check_objective_logged(fit_args, fit_kwargs)
         return super().search(*fit_args, **fit_kwargs)

@@ -69,7 +69,7 @@ def test_info_shows_arguments_defaults_search_space(capsys):
     status, out, _ = run(["info", "vae"], capsys)  # case-insensitive
     assert status == 0
     assert out.startswith("VAE: ")
-    assert "    latent_dim = 2\n" in out and "    input_shape = (8, 8)\n" in out
+    assert "    latent_dim = 2\n" in out and "    input_shape = None\n" in out
     for name in zoo.VAE.search_space:
         assert f"    {name}: " in out
     assert "tuning objective: val_loss" in out and "data: unsupervised" in out
@@ -150,15 +150,19 @@ def test_fit_evaluate_sample_a_flow_on_embedded_data(tmp_path, capsys):
     history = json.loads((out / "history.json").read_text())
     assert len(history["loss"]) == 2 and len(history["val_loss"]) == 2
     info = json.loads((out / "run.json").read_text())
-    assert info["model"] == "RealNVP" and info["config"]["event_dim"] == 2
+    assert info["model"] == "RealNVP" and info["config"]["input_shape"] == [2]
 
     # The recorded metric, recomputed independently from the reloaded model on the same split.
     from zoo.datasets import make_banana
 
-    x = cli.apply_scaling(info["scaling"], make_banana())
-    np.testing.assert_allclose(info["scaling"]["shift"], make_banana().mean(0), rtol=1e-5)
-    _, val = cli.split(len(x), info["validation_split"], info["seed"])
+    # The flow keeps its scaling itself (a Standardization fitted to the training rows), so
+    # the command line scales nothing and the saved model takes raw data.
+    assert info["scaling"]["kind"] == "none"
+    x = make_banana().astype("float32")
+    train, val = cli.split(len(x), info["validation_split"], info["seed"])
     model = zoo.load(str(out / "model.keras"))
+    np.testing.assert_allclose(model.flow.bijector_layers[0].loc.numpy(),
+                               x[train].mean(0), atol=0.05)
     expected = float(np.mean(model.log_prob(x[val])))
     np.testing.assert_allclose(info["metrics"]["mean_log_prob"], expected, rtol=1e-5)
     np.testing.assert_allclose(info["metrics"]["loss"], -expected, rtol=1e-4)
@@ -187,7 +191,7 @@ def test_fit_a_classifier_on_a_user_csv(tmp_path, labelled_csv, capsys):
                           "species", "--out", out, "--verbose", 0], capsys)
     assert status == 0, err
     info = json.loads((out / "run.json").read_text())
-    assert info["classes"] == ["big", "small"] and info["config"]["num_features"] == 2
+    assert info["classes"] == ["big", "small"] and info["config"]["input_shape"] == [2]
     x, y, _, _ = cli.read_csv(labelled_csv, "species")
     _, val = cli.split(len(x), 0.2, 0)
     model = zoo.load(str(out / "model.keras"))

@@ -153,7 +153,7 @@ class GaussianClassModel(ZooModel):
         kwargs.pop("dtype", None)  # the dtype is `precision`
         super().__init__(learning_rate=learning_rate, dtype=precision, **kwargs)
         self.input_shape = input_shape
-        self._classes_json = json.dumps(_check_classes(classes))
+        self.classes = classes
         if classes is not None:
             num_classes = len(classes) if num_classes is None else num_classes
         self.num_classes = (None if num_classes is None else
@@ -171,20 +171,23 @@ class GaussianClassModel(ZooModel):
         """The class labels in order (``None``: the classes are ``0 .. K - 1``)."""
         return json.loads(self._classes_json)
 
+    @classes.setter
+    def classes(self, value):
+        self._classes_json = json.dumps(_check_classes(value))
+
     def read_data_arguments(self, x, y=None):
-        if (y is not None and self.classes is None and self.num_classes is None
-                and _is_named(y)):
-            names = np.unique(np.asarray(y).astype(str))
-            self._classes_json = json.dumps(names.tolist())
-        if self.classes is not None and self.num_classes is None:
-            self.num_classes = len(self.classes)
+        """As :meth:`zoo.ZooModel.read_data_arguments`; labels that are names give
+        ``classes`` (sorted) and ``num_classes``."""
+        if "num_classes" in self.missing_data_arguments() and y is not None and _is_named(y):
+            names = np.unique(np.asarray(y).astype(str)).tolist()
+            found = {"classes": names, "num_classes": len(names)}
+            if "input_shape" in self.missing_data_arguments():
+                found["input_shape"] = self._read_input_shape(x, y)
+            return found
         return super().read_data_arguments(x, y)
 
     def _check_data_arguments(self):
-        if len(self.input_shape) != 1:
-            raise ValueError(
-                f"{type(self).__name__} classifies vectors: input_shape must be (d,). "
-                f"Received: input_shape={self.input_shape!r}")
+        super()._check_data_arguments()
         if self.num_classes < self.min_classes:
             raise ValueError(
                 f"{type(self).__name__} needs at least {self.min_classes} classes. Received: "
@@ -369,7 +372,7 @@ class GaussianClassModel(ZooModel):
         self.check_fit_arguments({"batch_size": batch_size, **kwargs})
         if y is None and not isinstance(x, tf.data.Dataset):
             self._check_fit_data(x, y)  # the error for missing labels
-        self._build_from_data(x, y)
+        self.build_from_data(x, y)
         if not isinstance(x, tf.data.Dataset):
             x, y = self._check_fit_data(x, y)
             x = self._as_dataset(x, y, batch_size or FIT_BATCH, shuffle)

@@ -132,12 +132,6 @@ class PolyaGammaLogisticRegression(ZooModel):
         self.accuracy_tracker = tf_keras.metrics.Mean(name="accuracy", dtype=precision)
         self._finish()
 
-    def _check_data_arguments(self):
-        if len(self.input_shape) != 1:
-            raise ValueError(
-                "PolyaGammaLogisticRegression classifies vectors: input_shape must be (D,). "
-                f"Received: input_shape={self.input_shape!r}")
-
     def build_layers(self):
         k, c, precision = self.num_weights, self.num_chains, self.precision
 
@@ -342,7 +336,7 @@ class PolyaGammaLogisticRegression(ZooModel):
                     f"over the data). Received: {name}={kwargs[name]!r}"
                 )
         if y is not None or isinstance(x, tf.data.Dataset):
-            self._build_from_data(x, y)
+            self.build_from_data(x, y)
         if isinstance(x, tf.data.Dataset):
             if batch_size is not None:
                 raise ValueError(

@@ -107,12 +107,6 @@ class GaussianProcessModel(ZooModel):
         return json.loads(self._kernel_json)
 
     # ---------------------------------------------------------------- building
-    def _check_data_arguments(self):
-        if len(self.input_shape) != 1:
-            raise ValueError(
-                f"{type(self).__name__} takes vectors: input_shape must be (D,). Received: "
-                f"input_shape={self.input_shape!r}")
-
     def _make_svgp(self, input_dim, num_latent_gps, mean_function, name, **kwargs):
         """One :class:`kerasprob.layers.gp.SVGP` layer in ``precision`` (``kwargs``: its
         ``whiten``, ``q_diag``, ...; whitened with a full ``q_sqrt`` by default)."""
@@ -243,7 +237,7 @@ class GaussianProcessModel(ZooModel):
             return super().fit(x, y, batch_size=batch_size, **kwargs)
         if y is None:
             raise ValueError(f"{type(self).__name__}.fit needs targets y. Received: y=None")
-        self._build_from_data(x, y)
+        self.build_from_data(x, y)
         x, y = self.validate_data(x, y)
         for name in ("sample_weight", "class_weight"):
             self._check_weights(name, kwargs.get(name))

@@ -123,6 +123,7 @@ class VAE(ZooModel):
     target_is_input = True
     data_kind = "unsupervised"
     data_arguments = ("input_shape",)
+    input_rank = None
     plots = ("history", "reconstructions", "samples", "latent")
     input_scaling = "unit"
     # No kl_weight: the loss (and val_loss) is -log p(x | z) + beta KL, which a smaller
@@ -189,6 +190,7 @@ class VAE(ZooModel):
         self._finish()
 
     def _check_data_arguments(self):
+        super()._check_data_arguments()
         if self.encoder == "conv" and len(self.input_shape) not in (2, 3):
             raise ValueError(
                 "encoder='conv' needs images: input_shape (H, W) or (H, W, C). "
