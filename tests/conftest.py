@@ -6,6 +6,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # One process per core (pytest -n auto): each runs its ops on one thread, so that the workers do
+    # not fight over the cores (must run before TensorFlow's runtime starts).
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+
 
 @pytest.fixture(autouse=True)
 def _seed():

@@ -10,10 +10,9 @@ Each entry point must load a ``zoo.ZooModel`` subclass; it is registered
 (under the entry point's name) the first time the registry is read.
 """
 
+import importlib
 import os
 from importlib import metadata
-
-import tf_keras
 
 ENTRY_POINT_GROUP = "kerasprob.zoo"
 
@@ -23,14 +22,18 @@ _entry_points_loaded = False
 
 def register(cls):
     """Class decorator: list ``cls`` in the zoo and register it serializable as ``zoo>Name``."""
+    import tf_keras
+
     _MODELS[cls.__name__] = tf_keras.saving.register_keras_serializable(package="zoo")(cls)
     return cls
 
 
 def _load_entry_points():
+    """The built-in models (:mod:`zoo.models`), then those of other packages."""
     global _entry_points_loaded
     if _entry_points_loaded:
         return
+    importlib.import_module("zoo.models")
     _entry_points_loaded = True
     from zoo.base import ZooModel
 
@@ -65,6 +68,7 @@ def load(path):
     Uses tf-keras' safe mode: a file that asks for a ``Lambda`` layer or a
     pickled function is refused.
     """
+    _load_entry_points()  # the classes the file names
     path = os.fspath(path)
     if not os.path.exists(path):
         from zoo import presets
@@ -90,6 +94,8 @@ def load(path):
         raise FileNotFoundError(f"No saved model at path={path!r}{hint}")
     if not path.endswith(".keras"):
         raise ValueError(f"path must be a '.keras' file. Received: path={path!r}")
+    import tf_keras
+
     return tf_keras.models.load_model(path, safe_mode=True)
 
 

@@ -380,3 +380,20 @@ def test_python_dash_m_zoo_in_a_subprocess(tmp_path):
     assert done.returncode == 2
     assert "zoo: error: unknown model 'nosuch'" in done.stderr
     assert "Traceback" not in done.stderr and not (tmp_path / "o").exists()
+
+
+def test_help_answers_without_tensorflow():
+    """``python -m zoo --help`` (and ``import zoo``) import no TensorFlow; the models load on
+    first use."""
+    probe = ("import runpy, sys\n"
+             "sys.argv = ['zoo', '--help']\n"
+             "try:\n"
+             "    runpy.run_module('zoo', run_name='__main__')\n"
+             "except SystemExit:\n"
+             "    pass\n"
+             "print('tensorflow' in sys.modules, 'tf_keras' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "usage: python -m zoo" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "False False"
