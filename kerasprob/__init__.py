@@ -19,5 +19,16 @@ from kerasprob import (
 
 __version__ = "0.1.0"
 
+#: Subpackages imported on first use (``kerasprob.tuning`` brings keras-tuner).
+_LAZY = ("testing", "tuning")
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f"kerasprob.{name}")
+    raise AttributeError(f"module 'kerasprob' has no attribute {name!r}")
+
 __all__ = ["callbacks", "distributions", "layers", "losses", "math", "optimizers",
            "precision", "validation"]

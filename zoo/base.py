@@ -83,6 +83,12 @@ class ZooModel(tf_keras.Model):
     input_rank = 1
 
     def __init__(self, learning_rate=1e-3, **kwargs):
+        for old, new in LEGACY_ARGUMENTS.items():
+            if old in kwargs:
+                raise TypeError(
+                    f"{old} is now {new}, one name for the shape of an example across the "
+                    f"zoo (and optional: read from the first fit). Received: {old}="
+                    f"{kwargs[old]!r}. Expected: {new}={kwargs[old]!r} or nothing")
         super().__init__(**kwargs)
         self.learning_rate = check_positive_float("learning_rate", learning_rate)
 

@@ -33,7 +33,7 @@ class Case:
         if case_id.startswith("zoo."):
             cls = zoo.get(case_id[4:])
             kwargs, _, _ = cls.example()
-            kwargs = {**kwargs, "event_dim": event_dim, "context_dim": 2}
+            kwargs = {**kwargs, "input_shape": (event_dim,), "context_dim": 2}
             if kwargs.get("mask") == "half" and event_dim % 2:
                 kwargs["mask"] = "alternating"
             self.model = cls(**kwargs)
@@ -181,7 +181,7 @@ def test_conditional_flow_reads_a_dataset_of_x_c_pairs():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(64, 2)).astype("float32")
     c = rng.normal(size=(64, 1)).astype("float32")
-    flow = zoo.MAF(event_dim=2, context_dim=1, num_layers=1, hidden_units=[8])
+    flow = zoo.MAF(input_shape=2, context_dim=1, num_layers=1, hidden_units=[8])
     for w in flow.trainable_weights:
         w.assign(w + 0.2)
     pairs = tf.data.Dataset.from_tensor_slices((x, c)).batch(16)

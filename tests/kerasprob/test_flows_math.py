@@ -273,9 +273,11 @@ def test_batch_norm_bijector_uses_batch_stats_in_training():
 def test_half_mask_with_odd_features():
     with pytest.raises(ValueError, match=r"mask='half'.*event_dim=3"):
         F.AffineCoupling([4]).forward(np.zeros((2, 3), "float32"))
-    with pytest.raises(ValueError, match=r"event_dim=3"):
+    with pytest.raises(ValueError, match=r"mask='half'.*input_shape=\(3,\)"):
+        zoo.RealNVP(input_shape=3)
+    zoo.RealNVP(input_shape=3, mask="alternating", num_layers=2, hidden_units=[4])
+    with pytest.raises(TypeError, match="event_dim is now input_shape"):  # 0.1's name
         zoo.RealNVP(event_dim=3)
-    zoo.RealNVP(event_dim=3, mask="alternating", num_layers=2, hidden_units=[4])
 
 
 @pytest.mark.parametrize("bins", [1, 0, 2.5, "8"])
@@ -283,7 +285,7 @@ def test_bins_below_two(bins):
     with pytest.raises(ValueError, match=rf"bins.*Received: bins={bins!r}"):
         F.SplineCoupling(bins=bins)
     with pytest.raises(ValueError, match=r"Received: bins="):
-        zoo.NeuralSplineFlow(event_dim=2, bins=bins)
+        zoo.NeuralSplineFlow(input_shape=2, bins=bins)
 
 
 def test_bad_constructor_arguments():
@@ -304,13 +306,13 @@ def test_bad_constructor_arguments():
         F.AffineCoupling([4], mask=[1, 1, 1]).forward(np.zeros((2, 3), "float32"))
     with pytest.raises(ValueError, match=r"Received: shift=\[0.0, 1.0, 2.0\]$"):
         F.Shift([0.0, 1.0, 2.0]).forward(np.zeros((2, 2), "float32"))
-    with pytest.raises(ValueError, match="event_dim"):
-        zoo.MAF(event_dim=0)
+    with pytest.raises(ValueError, match="input_shape"):
+        zoo.MAF(input_shape=0)
 
 
 def test_context_errors():
     x = RNG.normal(size=(20, 2)).astype("float32")
-    flow = zoo.MAF(event_dim=2, context_dim=2, num_layers=1, hidden_units=[4])
+    flow = zoo.MAF(input_shape=2, context_dim=2, num_layers=1, hidden_units=[4])
     with pytest.raises(ValueError, match=r"c must have shape \[batch, 2\].*\(20, 3\)"):
         flow.fit(x, np.zeros((20, 3)), epochs=1, verbose=0)
     with pytest.raises(ValueError, match="Received: c=None"):
@@ -320,9 +322,9 @@ def test_context_errors():
     with pytest.raises(ValueError, match=r"validation_x and validation_c.*20 and 10"):
         flow.fit(x, np.zeros((20, 2)), validation_data=(x, np.zeros((10, 2))), verbose=0)
     with pytest.raises(ValueError, match="context_dim=0"):
-        zoo.MAF(event_dim=2, num_layers=1, hidden_units=[4]).log_prob(x, np.zeros((20, 2)))
+        zoo.MAF(input_shape=2, num_layers=1, hidden_units=[4]).log_prob(x, np.zeros((20, 2)))
     with pytest.raises(ValueError, match=r"context_dim=0.*Received: c with shape \(1,\)$"):
-        zoo.MAF(event_dim=2, num_layers=1, hidden_units=[4]).sample(3, c=[0.0])
+        zoo.MAF(input_shape=2, num_layers=1, hidden_units=[4]).sample(3, c=[0.0])
     layer = F.Flow([F.AffineCoupling([4])])
     layer.log_prob(x, np.zeros((20, 2), "float32"))
     with pytest.raises(ValueError, match=r"context must have 2 features.*\(20, 5\)"):
@@ -332,7 +334,7 @@ def test_context_errors():
 def test_log_prob_with_one_context_row():
     """One context (``[context_dim]`` or ``[1, context_dim]``) serves every row of ``x``."""
     x = RNG.normal(size=(20, 2)).astype("float32")
-    flow = zoo.MAF(event_dim=2, context_dim=2, num_layers=1, hidden_units=[4])
+    flow = zoo.MAF(input_shape=2, context_dim=2, num_layers=1, hidden_units=[4])
     for w in flow.trainable_weights:
         w.assign(w + 0.3)
     repeated = np.tile([[0.5, -1.0]], (20, 1)).astype("float32")
@@ -344,7 +346,7 @@ def test_log_prob_with_one_context_row():
 def test_nan_data_rejected_before_training():
     x = RNG.normal(size=(20, 2)).astype("float32")
     x[3, 1] = np.nan
-    flow = zoo.NeuralSplineFlow(event_dim=2, num_layers=1, hidden_units=[4])
+    flow = zoo.NeuralSplineFlow(input_shape=2, num_layers=1, hidden_units=[4])
     weights = [w.copy() for w in flow.get_weights()]
     with pytest.raises(ValueError, match=r"x must be finite.*1 NaN"):
         flow.fit(x, epochs=1, verbose=0)
@@ -355,7 +357,7 @@ def test_nan_data_rejected_before_training():
 
 
 def test_data_outside_spline_bound_is_finite():
-    flow = zoo.NeuralSplineFlow(event_dim=2, num_layers=2, hidden_units=[8], bound=1.0,
+    flow = zoo.NeuralSplineFlow(input_shape=2, num_layers=2, hidden_units=[8], bound=1.0,
                                 actnorm=False)
     _perturb = [w.assign(w + 0.3) for w in flow.trainable_weights]
     x = np.array([[0.2, -0.1], [50.0, -80.0], [1e4, 3.0]], "float32")

@@ -216,9 +216,10 @@ def test_cholesky_append_equals_numpy(dtype, batch):
 
 def test_cholesky_append_duplicate_point_gets_jitter():
     full = spd((), 4)
-    a, b = full[:3, :3], full[:3, :1]  # the new point repeats the first: Schur complement 0
+    a, b = full[:3, :3], full[:3, :1]  # the new point repeats the first: Schur complement 0,
+    corner = full[:1, :1] - 1e-9  # made -1e-9 so that no rounding leaves it positive
     with pytest.warns(CholeskyJitterWarning, match="corner"):
-        chol = cholesky_append(np.linalg.cholesky(a), b, full[:1, :1]).numpy()
+        chol = cholesky_append(np.linalg.cholesky(a), b, corner).numpy()
     assert np.all(np.isfinite(chol)) and chol[3, 3] > 0
     with pytest.raises(ValueError, match=re.escape("Received: corner with shape (2, 2)")):
         cholesky_append(np.linalg.cholesky(a), b, np.eye(2))

@@ -134,6 +134,16 @@ class Standardization(ActNorm):
         kwargs["trainable"] = False
         super().__init__(epsilon=epsilon, shrink_only=shrink_only, bound=bound, **kwargs)
 
+    def build_bijector(self, event_dim, context_dim):
+        # Variables that are themselves non-trainable: a flow wrapped as a tf.Module (a TFP
+        # bijector) lists variables by their own flag, not by the layer's.
+        fixed = dict(shape=(event_dim,), initializer="zeros", trainable=False)
+        self.loc = self.add_weight(name="loc", **fixed)
+        self.log_scale = self.add_weight(name="log_scale", **fixed)
+        self.initialized = self.add_weight(
+            name="initialized", shape=(), initializer="zeros", trainable=False
+        )
+
 
 @register
 class BatchNormBijector(BijectorLayer):
