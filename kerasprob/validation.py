@@ -11,6 +11,8 @@ import numbers
 
 import numpy as np
 
+from kerasprob.math.random import check_seed  # noqa: F401 - the seed rule, here with the others
+
 
 def _show(value, limit=80):
     text = repr(value)
@@ -233,18 +235,6 @@ def check_finite_real(name, value, *, greater_than=None, at_least=None, less_tha
             f"{name} must be a finite real number{where}. Received: {name}={_show(value)}"
         )
     return number
-
-
-def check_seed(name, value, *, allow_none=False):
-    """Return ``int(value)`` if it is a non-negative integer, the seed
-    ``numpy.random.default_rng`` takes (bools refused); else ``ValueError``."""
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise ValueError(
-            f"{name} must be a non-negative integer seed. Received: {name}={_show(value)}"
-        )
-    return int(value)
 
 
 def check_rng(name, value):

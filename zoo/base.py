@@ -22,7 +22,6 @@ the first ``fit``.
 
 import inspect
 import os
-import tempfile
 
 import numpy as np
 import tensorflow as tf
@@ -42,6 +41,7 @@ from kerasprob.validation import (
     check_shape,
 )
 from zoo.conditioning import DataSpec, check_dataset
+from zoo.files import atomic_path
 
 #: Constructor arguments of kerasprob 0.1 files and the name each has now (``event_dim``,
 #: ``input_dim`` and ``num_features`` were three names of ``input_shape``).
@@ -416,17 +416,8 @@ class ZooModel(tf_keras.Model):
                 f"filepath's directory does not exist. Received: filepath={path!r} "
                 f"(directory {directory!r}); create it first"
             )
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{os.path.basename(path)}.", suffix=".partial.keras", dir=directory
-        )
-        os.close(fd)
-        try:
+        with atomic_path(path, suffix=".keras") as tmp:
             super().save(tmp, overwrite=True, **kwargs)
-            os.chmod(tmp, _file_mode(path))  # mkstemp's 0600 would make the file private
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
 
     # ---------------------------------------------------------------- contract
     @classmethod
@@ -454,16 +445,6 @@ def _example_shape(name, x):
             f"{name} must have shape [batch, ...] (one row per example). Received: {name} "
             f"with shape {array.shape}")
     return array.shape[1:]
-
-
-def _file_mode(path):
-    """Permission bits for a file written at ``path``: the old file's, else what ``open``
-    would give (``0o666`` less the process umask)."""
-    if os.path.exists(path):
-        return os.stat(path).st_mode & 0o777
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 def as_numpy(value):

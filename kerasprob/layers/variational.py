@@ -24,7 +24,7 @@ from kerasprob.math.divergences import (
     gaussian_kl_to_standard_normal,
     tril_gaussian_kl_to_standard_normal,
 )
-from kerasprob.math.random import stateless_seed
+from kerasprob.math.random import normal
 from kerasprob.policy import FullPrecision
 from kerasprob.serialization import register
 from kerasprob.validation import check_choice, check_positive_int
@@ -106,10 +106,7 @@ class GaussianPosterior(FullPrecision, tf_keras.layers.Layer):
         k = self.num_samples if num_samples is None else num_samples
         mu, s = self.split(params)
         shape = tf.concat([tf.shape(mu)[:1], [k], tf.shape(mu)[1:]], axis=0)
-        if seed is None:
-            eps = tf.random.normal(shape, dtype=mu.dtype)  # [batch, k, d]
-        else:
-            eps = tf.random.stateless_normal(shape, stateless_seed(seed), dtype=mu.dtype)
+        eps = normal(shape, seed, dtype=mu.dtype)  # [batch, k, d]
         if self.covariance == "diag":
             z = mu[:, None] + tf.exp(0.5 * s)[:, None] * eps
             log_det = 0.5 * tf.reduce_sum(s, axis=-1)  # sum log sigma, [batch]

@@ -22,7 +22,7 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from kerasprob.math.random import stateless_seed
+from kerasprob.math.random import normal
 from kerasprob.validation import check_positive_int
 
 __all__ = [
@@ -79,10 +79,7 @@ def _mc_points(mean, var, num_samples, seed):
     mean, var = mean + tf.zeros_like(var), var + tf.zeros_like(mean)
     num_samples = check_positive_int("num_samples", num_samples)
     shape = tf.concat([[num_samples], tf.shape(mean)], 0)
-    if seed is None:
-        eps = tf.random.normal(shape, dtype=mean.dtype)
-    else:
-        eps = tf.random.stateless_normal(shape, seed=stateless_seed(seed), dtype=mean.dtype)
+    eps = normal(shape, seed, dtype=mean.dtype)
     return mean[tf.newaxis] + tf.sqrt(var)[tf.newaxis] * eps  # [S, ...]
 
 

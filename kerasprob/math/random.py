@@ -16,6 +16,39 @@ import numbers
 
 import tensorflow as tf
 
+#: Integer seeds are ints in ``[0, SEED_LIMIT)``: what TensorFlow's stateless ops (int32) and
+#: numpy's ``default_rng`` both take, so one seed means one thing everywhere.
+SEED_LIMIT = 2**31
+
+
+def check_seed(name, value, *, allow_none=False):
+    """``int(value)`` if it is an int in ``[0, 2**31)`` (or ``None`` with ``allow_none``);
+    else ``ValueError`` naming ``name`` and the value. The one rule for integer seeds.
+
+    >>> check_seed("seed", 7)
+    7
+    """
+    if value is None and allow_none:
+        return None
+    if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
+            or not 0 <= value < SEED_LIMIT):
+        expected = ("None or " if allow_none else "") + "an int in [0, 2**31)"
+        raise ValueError(f"{name} must be {expected}. Received: {name}={value!r}")
+    return int(value)
+
+
+def normal(shape, seed=None, stream=0, dtype=tf.float32):
+    """Standard normal draws of ``shape``: stateful (``tf.random.normal``) for ``seed=None``,
+    stateless keyed by :func:`stateless_seed` ``(seed, stream)`` otherwise. The one seeded
+    normal draw.
+
+    >>> bool(tf.reduce_all(normal([3], seed=1) == normal([3], seed=1)))
+    True
+    """
+    if seed is None:
+        return tf.random.normal(shape, dtype=dtype)
+    return tf.random.stateless_normal(shape, seed=stateless_seed(seed, stream), dtype=dtype)
+
 
 def stateless_seed(seed, stream=0):
     """A stateless random seed, an int32 tensor ``[2]`` (as TFP's): ``[seed, stream]`` for an int
@@ -24,14 +57,12 @@ def stateless_seed(seed, stream=0):
     not (in eager mode its stream advances from call to call).
 
     Raises:
-      ValueError: ``seed`` is neither an int in ``[-2**31, 2**31)`` nor an integer tensor
-        of shape ``[2]`` (a larger int would wrap around and repeat another seed's draws).
+      ValueError: ``seed`` is neither an int in ``[0, 2**31)`` (:func:`check_seed`) nor an
+        integer tensor of shape ``[2]`` (a larger int would wrap around and repeat another
+        seed's draws).
     """
     if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
-        if not -(2**31) <= seed < 2**31:
-            raise ValueError("seed must be an int that fits in 32 bits, in [-2**31, 2**31). "
-                             f"Received: seed={seed}")
-        return tf.constant([int(seed), int(stream)], tf.int32)
+        return tf.constant([check_seed("seed", seed), int(stream)], tf.int32)
     seed = tf.convert_to_tensor(seed)
     if not seed.dtype.is_integer or seed.shape != (2,):
         raise ValueError(

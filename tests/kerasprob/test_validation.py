@@ -48,15 +48,17 @@ def test_check_finite_real_refuses_two_bounds_on_one_side():
 
 
 def test_check_seed():
+    """One rule for integer seeds: ints in [0, 2**31), what TF's stateless ops and numpy's
+    default_rng both take."""
     assert v.check_seed("seed", 0) == 0 and type(v.check_seed("seed", np.int64(5))) is int
-    assert v.check_seed("seed", 2**80) == 2**80  # numpy seeds take any non-negative int
+    assert v.check_seed("seed", 2**31 - 1) == 2**31 - 1
     assert v.check_seed("seed", None, allow_none=True) is None
-    for value in [-1, 1.0, "0", None, True, np.bool_(True)]:
+    for value in [-1, 2**31, 2**80, 1.0, "0", None, True, np.bool_(True)]:
         with pytest.raises(ValueError) as info:
             v.check_seed("seed", value)
-        assert str(info.value) == (
-            f"seed must be a non-negative integer seed. Received: seed={value!r}"
-        )
+        assert str(info.value) == f"seed must be an int in [0, 2**31). Received: seed={value!r}"
+    with pytest.raises(ValueError, match=r"seed must be None or an int in \[0, 2\*\*31\)"):
+        v.check_seed("seed", -1, allow_none=True)
 
 
 def test_check_rng_passes_generators_and_seeds_default_rng():

@@ -1,4 +1,4 @@
-"""The zoo command line (zoo/cli.py): every subcommand through ``zoo.cli.main(argv)``, in-process,
+"""The zoo command line (zoo/cli/): every subcommand through ``zoo.cli.main(argv)``, in-process,
 on embedded data and on a user's CSV / npz; the bad-input errors (exit status 2, one line, nothing
 written to ``--out``); one subprocess run of ``python -m zoo`` (slow)."""
 

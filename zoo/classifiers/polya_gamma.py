@@ -43,7 +43,7 @@ import tensorflow_probability as tfp
 import tf_keras
 
 from kerasprob.math.polya_gamma import sample_polya_gamma
-from kerasprob.math.random import stateless_seed
+from kerasprob.math.random import check_seed, stateless_seed
 from kerasprob.tuning import Float, Int
 from kerasprob.validation import (
     check_choice,
@@ -58,18 +58,6 @@ from zoo.conditioning import DataSpec
 from zoo.registry import register
 
 PREDICT_BATCH = 8192
-
-
-def _check_seed(seed):
-    if seed is None:
-        return None
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not (
-        -(2**31) <= seed < 2**31
-    ):
-        raise ValueError(
-            f"seed must be None or an int in [-2**31, 2**31). Received: seed={seed!r}"
-        )
-    return int(seed)
 
 
 class _SweepAtEpochEnd(tf_keras.callbacks.Callback):
@@ -126,7 +114,7 @@ class PolyaGammaLogisticRegression(ZooModel):
         self.burn_in = check_int_at_least("burn_in", burn_in, 0)
         self.num_samples = check_positive_int("num_samples", num_samples)
         self.thinning = check_positive_int("thinning", thinning)
-        self.seed = _check_seed(seed)
+        self.seed = check_seed("seed", seed, allow_none=True)
         self.precision = precision
         self.loss_tracker = tf_keras.metrics.Mean(name="loss", dtype=precision)
         self.accuracy_tracker = tf_keras.metrics.Mean(name="accuracy", dtype=precision)
@@ -204,7 +192,7 @@ class PolyaGammaLogisticRegression(ZooModel):
         """Start the chains afresh: ``beta`` drawn from the prior, no samples kept."""
         seed = self.seed
         if seed is None:
-            seed = int(np.random.default_rng().integers(-(2**31), 2**31))
+            seed = int(np.random.default_rng().integers(0, 2**31))
         self.seed_state.assign(stateless_seed(seed))
         for v in (self.num_kept, self.num_sweeps, self.num_steps, self.examples,
                   self.omega_precision, self.kappa_phi, self.beta_samples):

@@ -18,6 +18,7 @@ import tf_keras
 from kerasprob.layers.gp import SVGP
 from kerasprob.layers.gp.kernels import KERNELS
 from kerasprob.math import gp as gp_math
+from kerasprob.math.random import check_seed
 from kerasprob.validation import (
     check_array,
     check_bool,
@@ -32,14 +33,6 @@ PRECISIONS = ("float64", "float32")
 
 #: Examples per batch of the prediction loops (``predict_f``, ``predict_log_density``, ...).
 PREDICT_BATCH = 4096
-
-
-def _check_seed(seed):
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not (
-        0 <= seed < 2**32
-    ):
-        raise ValueError(f"seed must be an int in [0, 2**32). Received: seed={seed!r}")
-    return int(seed)
 
 
 class GaussianProcessModel(ZooModel):
@@ -89,7 +82,7 @@ class GaussianProcessModel(ZooModel):
         self._kernel_json = json.dumps(kernel)
         self.inducing_init = check_choice("inducing_init", inducing_init, ("random", "kmeans"))
         self.train_inducing = check_bool("train_inducing", train_inducing)
-        self.seed = _check_seed(seed)
+        self.seed = check_seed("seed", seed)
         self.precision = precision
         self.loss_tracker = tf_keras.metrics.Mean(name="loss", dtype=precision)
         # Whether the inducing inputs were set from data (saved with the model, so a loaded
@@ -315,13 +308,12 @@ class GaussianProcessModel(ZooModel):
         ``N*`` moderate). ``seed``: an int gives the same draws call after call.
         """
         from kerasprob.math.linalg import safe_cholesky
-        from kerasprob.math.random import stateless_seed
+        from kerasprob.math.random import normal
 
         n = check_positive_int("n", n)
         mean, cov = self.predict_f(x, full_cov=True)  # [N*, L], [L, N*, N*]
         chol = safe_cholesky(tf.constant(cov), name="the predictive covariance")  # [L, N*, N*]
         shape = (n, *mean.shape[::-1])  # [n, L, N*]
-        eps = (tf.random.normal(shape, dtype=self.precision) if seed is None else
-               tf.random.stateless_normal(shape, stateless_seed(seed), dtype=self.precision))
+        eps = normal(shape, seed, dtype=self.precision)
         draws = tf.einsum("lij,slj->sil", chol, eps)  # [n, N*, L]
         return mean[None] + draws.numpy()

@@ -127,7 +127,7 @@ class SVGPClassifier(GaussianProcessModel):
         return self.gp.predict_f(x, full_cov=full_cov)
 
     def _seed(self):
-        return stateless_seed(self.seed % 2**31, 1)
+        return stateless_seed(self.seed, 1)
 
     def _negative_objective(self, x, y, training=False):
         """``-mean_b E_q[log p(y | f)] + KL / N``: the negative ELBO per example."""

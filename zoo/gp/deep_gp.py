@@ -27,7 +27,7 @@ import numpy as np
 import tensorflow as tf
 
 from kerasprob.math.linalg import safe_cholesky
-from kerasprob.math.random import stateless_seed
+from kerasprob.math.random import normal, stateless_seed
 from kerasprob.tuning import Choice, Float, Int
 from kerasprob.validation import check_positive_float, check_positive_int
 from zoo.gp._base import PREDICT_BATCH, GaussianProcessModel
@@ -125,7 +125,7 @@ class DeepGP(RegressionMixin, GaussianProcessModel):
         return tf.add_n([layer.prior_kl() for layer in self.gp_layers])
 
     def _seed(self):
-        return stateless_seed(self.seed % 2**31, 2)
+        return stateless_seed(self.seed, 2)
 
     def _negative_objective(self, x, y, training=False):
         """``-mean_{b, S} E_q[log p(y | f^L)] + sum_l KL_l / N``."""
@@ -177,9 +177,7 @@ class DeepGP(RegressionMixin, GaussianProcessModel):
                 mean, cov = layer.predict_f(h, full_cov=True)  # [N, L], [L, N, N]
                 chol = safe_cholesky(cov, name="the predictive covariance")
                 shape = tf.shape(mean)[::-1]  # [L, N]
-                eps = (tf.random.normal(shape, dtype=self.precision) if seed is None else
-                       tf.random.stateless_normal(shape, stateless_seed(seed, s * 64 + i),
-                                                  dtype=self.precision))
+                eps = normal(shape, seed, s * 64 + i, dtype=self.precision)
                 h = mean + tf.transpose(tf.linalg.matvec(chol, eps))  # [N, L]
             draws.append(h.numpy())
         return np.stack(draws)

@@ -27,7 +27,7 @@ from tf_keras.src.mixed_precision import policy as policy_lib
 
 from kerasprob.layers.flows.base import BijectorLayer, _shape_list
 from kerasprob.math.distributions import standard_normal_log_prob
-from kerasprob.math.random import stateless_seed
+from kerasprob.math.random import normal
 from kerasprob.policy import FullPrecision
 from kerasprob.serialization import deserialize, register, serialize
 from kerasprob.validation import check_choice, check_positive_int
@@ -43,9 +43,7 @@ def _standard_normal(shape, seed=None, dtype=tf.float32):
     ``[s, 0]``) or a stateless seed, an integer tensor of shape ``[2]`` (as TFP's samplers);
     see :func:`kerasprob.distributions.stateless_seed`.
     """
-    if seed is None:
-        return tf.random.normal(shape, dtype=dtype)
-    return tf.random.stateless_normal(shape, seed=stateless_seed(seed), dtype=dtype)
+    return normal(shape, seed, dtype=dtype)
 
 
 class FlowDistribution(tfd.Distribution):

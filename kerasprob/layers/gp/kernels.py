@@ -28,6 +28,7 @@ import tensorflow as tf
 import tf_keras
 
 from kerasprob.math import kernels as kmath
+from kerasprob.math.positive import inverse_softplus, positive
 from kerasprob.policy import FullPrecision
 from kerasprob.serialization import deserialize, register, serialize
 from kerasprob.validation import check_positive_float, check_positive_int
@@ -47,11 +48,6 @@ __all__ = [
     "Sum",
     "get",
 ]
-
-
-def _inverse_softplus(value):
-    value = np.asarray(value, dtype=np.float64)
-    return value + np.log(-np.expm1(-value))  # log(exp(v) - 1), stable for large v
 
 
 def _positive_values(name, value, floor):
@@ -86,11 +82,11 @@ class Kernel(FullPrecision, tf_keras.layers.Layer):
         array = np.asarray(value, dtype=np.float64)
         return self.add_weight(
             name=f"raw_{name}", shape=array.shape, dtype=self.dtype,
-            initializer=tf_keras.initializers.Constant(_inverse_softplus(array - self.floor)),
+            initializer=tf_keras.initializers.Constant(inverse_softplus(array - self.floor)),
         )
 
     def _constrained(self, raw):
-        return tf.nn.softplus(raw) + tf.cast(self.floor, raw.dtype)
+        return positive(raw, self.floor)
 
     def _cast(self, x):
         return tf.cast(x, self.dtype)

@@ -34,7 +34,8 @@ import tensorflow_probability as tfp
 import tf_keras
 
 from kerasprob.math import quadrature
-from kerasprob.math.random import stateless_seed
+from kerasprob.math.positive import inverse_softplus, positive
+from kerasprob.math.random import normal
 from kerasprob.policy import FullPrecision
 from kerasprob.serialization import register
 from kerasprob.validation import check_choice, check_positive_float, check_positive_int
@@ -49,10 +50,6 @@ __all__ = [
 ]
 
 METHODS = ("auto", "quadrature", "monte_carlo")
-
-
-def _inverse_softplus(value):
-    return float(value + np.log(-np.expm1(-value)))
 
 
 class Likelihood(FullPrecision, tf_keras.layers.Layer):
@@ -185,13 +182,13 @@ class Gaussian(Likelihood):
         self.raw_variance = self.add_weight(
             name="raw_variance", shape=(), dtype=self.dtype,
             initializer=tf_keras.initializers.Constant(
-                _inverse_softplus(self.variance_init - self.floor)))
+                inverse_softplus(self.variance_init - self.floor)))
         super().build(input_shape)
 
     @property
     def variance(self):
         """The noise variance ``sigma^2``, a scalar tensor."""
-        return tf.nn.softplus(self.raw_variance) + tf.cast(self.floor, self.dtype)
+        return positive(self.raw_variance, self.floor)
 
     def log_prob(self, y, f):
         v = self.variance
@@ -315,12 +312,12 @@ class StudentT(Likelihood):
         self.raw_scale = self.add_weight(
             name="raw_scale", shape=(), dtype=self.dtype,
             initializer=tf_keras.initializers.Constant(
-                _inverse_softplus(self.scale_init - self.floor)))
+                inverse_softplus(self.scale_init - self.floor)))
         super().build(input_shape)
 
     @property
     def scale(self):
-        return tf.nn.softplus(self.raw_scale) + tf.cast(self.floor, self.dtype)
+        return positive(self.raw_scale, self.floor)
 
     def log_prob(self, y, f):
         df = tf.cast(self.df, self.dtype)
@@ -380,10 +377,7 @@ class Softmax(Likelihood):
     def _draws(self, mean, var, seed):
         seed = self.seed if seed is None else seed
         shape = tf.concat([[self.num_samples], tf.shape(mean)], 0)
-        if seed is None:
-            eps = tf.random.normal(shape, dtype=mean.dtype)
-        else:
-            eps = tf.random.stateless_normal(shape, stateless_seed(seed), dtype=mean.dtype)
+        eps = normal(shape, seed, dtype=mean.dtype)
         return mean[tf.newaxis] + tf.sqrt(var)[tf.newaxis] * eps  # [S, batch, C]
 
     def log_prob(self, y, f):

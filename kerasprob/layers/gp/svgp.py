@@ -47,6 +47,7 @@ from kerasprob.distributions import DistributionLayer
 from kerasprob.layers.gp import kernels as kernel_lib
 from kerasprob.math import gp as gp_math
 from kerasprob.math.linalg import safe_cholesky
+from kerasprob.math.positive import inverse_softplus, positive
 from kerasprob.serialization import register, serialize
 from kerasprob.validation import (
     check_array,
@@ -137,7 +138,7 @@ class SVGP(DistributionLayer):
         if self.q_diag:
             self.raw_q_sqrt = self.add_weight(
                 name="raw_q_sqrt", shape=(m, latents), dtype=self.dtype,
-                initializer=tf_keras.initializers.Constant(np.log(np.expm1(1.0))))
+                initializer=tf_keras.initializers.Constant(inverse_softplus(1.0)))
         else:
             eye = np.broadcast_to(np.eye(m), (latents, m, m))
             self.raw_q_sqrt = self.add_weight(
@@ -162,7 +163,7 @@ class SVGP(DistributionLayer):
     def q_sqrt(self):
         """``S``: ``[L, M, M]`` lower triangular, or ``[M, L]`` positive (``q_diag``)."""
         if self.q_diag:
-            return tf.nn.softplus(self.raw_q_sqrt)
+            return positive(self.raw_q_sqrt)
         return tf.linalg.band_part(self.raw_q_sqrt, -1, 0)
 
     def set_num_data(self, num_data):
@@ -230,7 +231,7 @@ class SVGP(DistributionLayer):
                 q_sqrt = np.linalg.solve(chol, q_sqrt)
         self.q_mu.assign(q_mu.astype(self.dtype))
         if self.q_diag:
-            raw = np.log(np.expm1(np.maximum(q_sqrt, 1e-30)))
+            raw = inverse_softplus(np.maximum(q_sqrt, 1e-30))
             self.raw_q_sqrt.assign(raw.astype(self.dtype))
         else:
             self.raw_q_sqrt.assign(np.tril(q_sqrt).astype(self.dtype))
