@@ -11,8 +11,6 @@ import numbers
 
 import numpy as np
 
-from kerasprob.math.random import check_seed  # noqa: F401 - the seed rule, here with the others
-
 
 def _show(value, limit=80):
     text = repr(value)
@@ -235,6 +233,27 @@ def check_finite_real(name, value, *, greater_than=None, at_least=None, less_tha
             f"{name} must be a finite real number{where}. Received: {name}={_show(value)}"
         )
     return number
+
+
+#: Integer seeds are ints in ``[0, SEED_LIMIT)``: what TensorFlow's stateless ops (int32) and
+#: numpy's ``default_rng`` both take, so one seed means one thing everywhere.
+SEED_LIMIT = 2**31
+
+
+def check_seed(name, value, *, allow_none=False):
+    """``int(value)`` if it is an int in ``[0, 2**31)`` (or ``None`` with ``allow_none``);
+    else ``ValueError`` naming ``name`` and the value. The one rule for integer seeds.
+
+    >>> check_seed("seed", 7)
+    7
+    """
+    if value is None and allow_none:
+        return None
+    if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
+            or not 0 <= value < SEED_LIMIT):
+        expected = ("None or " if allow_none else "") + "an int in [0, 2**31)"
+        raise ValueError(f"{name} must be {expected}. Received: {name}={value!r}")
+    return int(value)
 
 
 def check_rng(name, value):

@@ -2,8 +2,9 @@
 
 Every ``seed=`` argument of kerasprob and zoo that draws random numbers takes
 ``None`` (fresh draws from the global generator), an int, or an integer tensor
-``[2]``. An int ``s`` means the stateless seed ``[s, stream]``: equal seeds give
-equal draws, call after call, in eager mode and in graphs alike.
+``[2]``. An int ``s`` (in ``[0, 2**31)``, :func:`kerasprob.validation.check_seed`) means
+the stateless seed ``[s, stream]``: equal seeds give equal draws, call after call, in
+eager mode and in graphs alike.
 
 >>> import tensorflow as tf
 >>> a = tf.random.stateless_normal([2], seed=stateless_seed(3))
@@ -16,25 +17,7 @@ import numbers
 
 import tensorflow as tf
 
-#: Integer seeds are ints in ``[0, SEED_LIMIT)``: what TensorFlow's stateless ops (int32) and
-#: numpy's ``default_rng`` both take, so one seed means one thing everywhere.
-SEED_LIMIT = 2**31
-
-
-def check_seed(name, value, *, allow_none=False):
-    """``int(value)`` if it is an int in ``[0, 2**31)`` (or ``None`` with ``allow_none``);
-    else ``ValueError`` naming ``name`` and the value. The one rule for integer seeds.
-
-    >>> check_seed("seed", 7)
-    7
-    """
-    if value is None and allow_none:
-        return None
-    if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
-            or not 0 <= value < SEED_LIMIT):
-        expected = ("None or " if allow_none else "") + "an int in [0, 2**31)"
-        raise ValueError(f"{name} must be {expected}. Received: {name}={value!r}")
-    return int(value)
+from kerasprob.validation import check_seed
 
 
 def normal(shape, seed=None, stream=0, dtype=tf.float32):
