@@ -57,8 +57,10 @@ class ZooModel(tf_keras.Model):
 
     Class attributes:
       search_space: ``{constructor argument: kerasprob.tuning space}``.
-      objective: the default tuning objective (a ``keras_tuner.Objective``: a metric the
-        model logs and its direction), used by ``hypermodel()``'s tuners when given none.
+      tuning_objective: the default tuning objective (a ``keras_tuner.Objective``: a metric
+        the model logs and its direction), used by ``hypermodel()``'s tuners when given none
+        (named apart from any constructor argument: ``DensityRatioEstimator(objective=...)``
+        is its training loss).
       target_is_input: if True, ``fit(x)`` trains with ``y = x`` (autoencoders).
       data_kind: what ``fit`` takes, for the command line (``python -m zoo``):
         ``"unsupervised"`` ``fit(x)``, ``"supervised"`` ``fit(x, y)``, ``"conditional"``
@@ -74,7 +76,7 @@ class ZooModel(tf_keras.Model):
     """
 
     search_space = {"learning_rate": Float(1e-4, 1e-2, sampling="log")}
-    objective = Objective("val_loss", "min")
+    tuning_objective = Objective("val_loss", "min")
     target_is_input = False
     data_kind = "supervised"
     plots = ("history",)

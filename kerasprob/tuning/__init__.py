@@ -28,11 +28,11 @@ model                           objective       direction  what it is
 ``PolyaGammaLogisticRegression``
 ``DensityRatioEstimator``,      ``val_loss``    min        the models' validation loss
 ``ImplicitGenerator``
-any other ``ZooModel``          ``val_loss``    min        ``ZooModel.objective``, the default
+any other ``ZooModel``          ``val_loss``    min        ``ZooModel.tuning_objective``
 ==============================  ==============  =========  ==================================
 
 (``val_*`` objectives need ``validation_data`` in ``search``; a model that should be tuned
-on another metric, e.g. accuracy, sets ``objective = Objective("val_accuracy", "max")``.)
+on another metric, e.g. accuracy, sets ``tuning_objective = Objective("val_accuracy", "max")``.)
 
 Before any trial the tuners refuse a search space with no tunable value, ``max_trials < 1``,
 an objective the model never logs, and a directory holding a different search; an

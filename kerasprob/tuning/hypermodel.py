@@ -23,7 +23,7 @@ class ModelHyperModel(kt.HyperModel):
         given here is not tuned.
 
     Attributes:
-      objective: the model class's default tuning objective (its ``objective`` class
+      objective: the model class's default tuning objective (its ``tuning_objective`` class
         attribute, a ``keras_tuner.Objective``), used by the kerasprob tuners when they are
         given none; ``None`` if the class declares none.
     """
@@ -38,7 +38,7 @@ class ModelHyperModel(kt.HyperModel):
             )
         self.model_class = model_class
         self.fixed = fixed
-        self.objective = _class_attribute(model_class, "objective")
+        self.objective = _class_attribute(model_class, "tuning_objective")
 
     def declare_hyperparameters(self, hp):
         """Declare the tuned part of ``search_space`` in ``hp`` (without building a model);

@@ -96,7 +96,7 @@ def test_unknown_model_suggests_the_closest(capsys):
 
 def test_default_objective_reads_the_class_attribute():
     class WithObjective(zoo.VAE):
-        objective = "val_kl"
+        tuning_objective = "val_kl"
 
     assert cli.default_objective(WithObjective) == "val_kl"
     # DensityRatioEstimator's *constructor argument* named objective is not a tuning objective

@@ -17,7 +17,7 @@ added by a package through the ``kerasprob.zoo`` entry-point group shows up here
 model tells the command line what it needs through class attributes of
 :class:`zoo.ZooModel`: ``data_kind`` (``"unsupervised"`` ``fit(x)``, ``"supervised"``
 ``fit(x, y)``, ``"conditional"`` ``fit(x, c)``, ``"two_sample"`` ``fit(x_p, x_q)``),
-``plots`` (names in ``zoo.plots.PLOTS``), ``input_scaling`` and ``objective`` (the tuning
+``plots`` (names in ``zoo.plots.PLOTS``), ``input_scaling`` and ``tuning_objective`` (the tuning
 objective; ``"val_loss"`` when a model declares none). The model reads its data-shaped
 arguments (``input_shape``, ``num_classes``) from the data itself, and examples are
 flattened for a model of vectors (``input_rank = 1``); any other argument is set with

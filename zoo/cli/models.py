@@ -47,12 +47,9 @@ def data_kind(cls):
 
 
 def default_objective(cls):
-    """The model's tuning objective: its ``objective`` class attribute, else ``"val_loss"``."""
-    value = inspect.getattr_static(cls, "objective", None)
-    for klass in cls.__mro__:  # a class attribute, not an instance's constructor argument
-        if "objective" in vars(klass):
-            value = vars(klass)["objective"]
-            break
+    """The model's tuning objective: its ``tuning_objective`` class attribute (a name or a
+    ``keras_tuner.Objective``), else ``"val_loss"``."""
+    value = getattr(cls, "tuning_objective", None)
     return value if isinstance(value, str) else getattr(value, "name", None) or "val_loss"
 
 
