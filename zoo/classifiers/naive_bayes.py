@@ -50,7 +50,7 @@ from kerasprob.validation import (
     check_positive_float,
     check_positive_int,
 )
-from zoo.base import ZooModel
+from zoo.base import ZooModel, in_batches
 from zoo.conditioning import DataSpec
 from zoo.registry import register
 
@@ -416,11 +416,7 @@ class GaussianClassModel(ZooModel):
         if isinstance(x, tf.data.Dataset):
             return np.concatenate([fn(xb[0] if isinstance(xb, tuple) else xb).numpy()
                                    for xb in x])
-        x = self._check_x(x, name)
-        if len(x) <= PREDICT_BATCH:
-            return fn(x).numpy()
-        return np.concatenate([fn(x[i:i + PREDICT_BATCH]).numpy()
-                               for i in range(0, len(x), PREDICT_BATCH)])
+        return in_batches(fn, self._check_x(x, name), batch_size=PREDICT_BATCH)
 
     def predict_log_proba(self, x):
         """``log p(y = k | x)``, ``[n, d] -> [n, K]``, normalized in log space."""

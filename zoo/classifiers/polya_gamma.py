@@ -52,7 +52,7 @@ from kerasprob.validation import (
     check_positive_float,
     check_positive_int,
 )
-from zoo.base import ZooModel
+from zoo.base import ZooModel, in_batches
 from zoo.classifiers.naive_bayes import PRECISIONS, array_batches, replica_sum
 from zoo.conditioning import DataSpec
 from zoo.registry import register
@@ -396,9 +396,7 @@ class PolyaGammaLogisticRegression(ZooModel):
         return self._probabilities(x)
 
     def _sample_probabilities(self, x):
-        x = self._check_x(x)
-        return np.concatenate([self._probabilities_fn(x[i:i + PREDICT_BATCH]).numpy()
-                               for i in range(0, len(x), PREDICT_BATCH)])
+        return in_batches(self._probabilities_fn, self._check_x(x), batch_size=PREDICT_BATCH)
 
     def predict_proba(self, x):
         """Posterior predictive ``p(y = 1 | x) = E[sigmoid(phi(x)^T beta)]`` ``[n]``."""

@@ -35,7 +35,7 @@ from kerasprob.validation import (
     check_positive_int,
     check_units,
 )
-from zoo.base import ZooModel, as_numpy
+from zoo.base import ZooModel, as_numpy, in_batches
 from zoo.registry import register
 
 #: Examples per chunk when log ratios are computed for estimates.
@@ -361,9 +361,8 @@ class DensityRatioEstimator(ZooModel):
 
     def _log_ratio(self, x, name="x"):
         self._require_built()
-        x = self._check_samples(name, x)
-        return tf.concat([self._log_ratio_fn(tf.constant(x[i:i + _CHUNK]))
-                          for i in range(0, len(x), _CHUNK)], 0)
+        return tf.constant(in_batches(self._log_ratio_fn, self._check_samples(name, x),
+                                      batch_size=_CHUNK))
 
     def log_ratio(self, x):
         """``log r(x) = log p(x) / q(x)``: ``[n, d] -> [n]`` numpy array."""

@@ -25,7 +25,7 @@ from kerasprob.validation import (
     check_choice,
     check_positive_int,
 )
-from zoo.base import ZooModel
+from zoo.base import ZooModel, in_batches
 
 #: Dtypes a zoo GP computes in. A Cholesky in 16 bits is hopeless, so under a mixed global
 #: policy the model still computes (and keeps its variables) in ``precision``.
@@ -262,14 +262,8 @@ class GaussianProcessModel(ZooModel):
 
     # -------------------------------------------------------------- prediction
     def _batched(self, fn, *arrays, batch_size=PREDICT_BATCH):
-        """``fn`` over row batches of ``arrays``, outputs concatenated along axis 0."""
-        batch_size = check_positive_int("batch_size", batch_size)
-        outs = []
-        for start in range(0, len(arrays[0]), batch_size):
-            out = fn(*(tf.constant(a[start:start + batch_size]) for a in arrays))
-            outs.append(tuple(np.asarray(o) for o in (out if isinstance(out, tuple) else (out,))))
-        cat = tuple(np.concatenate(parts, axis=0) for parts in zip(*outs))
-        return cat if len(cat) > 1 else cat[0]
+        """``fn`` over row batches of ``arrays`` (:func:`zoo.base.in_batches`)."""
+        return in_batches(fn, *arrays, batch_size=batch_size)
 
     def predict(self, x, batch_size=PREDICT_BATCH, verbose=0, **kwargs):
         """``(mean, variance)`` of ``y*`` at ``x`` ``[N*, D]`` (``tf_keras.Model.predict``,
