@@ -23,10 +23,15 @@ RECIPES = {
                  "--set", "hidden_units=[256]", "--set", "learning_rate=0.002"],
     },
     "realnvp-banana": {
-        "description": "RealNVP, 4 affine couplings, on the banana density (standardized)",
+        "description": "RealNVP, 4 affine couplings, on the banana density (raw data: the "
+                       "model standardizes it)",
         "argv": ["fit", "RealNVP", "--data", "banana", "--epochs", "60", "--batch-size",
                  "128", "--set", "num_layers=4", "--set", "hidden_units=[64, 64]",
                  "--set", "learning_rate=0.003"],
+    },
+    "naive-bayes-iris": {
+        "description": "Gaussian naive Bayes on the four iris measurements (cm), three species",
+        "argv": ["fit", "GaussianNaiveBayes", "--data", "iris"],
     },
 }
 
