@@ -375,8 +375,16 @@ class ZooModel(tf_keras.Model):
         if kwargs.get("initial_epoch") is not None:
             check_int_at_least("initial_epoch", kwargs["initial_epoch"], 0)
 
+    def prepare_fit(self, x, y, fit_kwargs):
+        """The state a fit sets from its checked data before the first step (data-dependent
+        initialization, ``num_data``, default ``fit`` arguments): ``(x, y, fit_kwargs)``.
+        Runs after every check, so a refused ``fit`` changes nothing; none by default."""
+        return x, y, fit_kwargs
+
     def fit(self, x=None, y=None, *, validation_data=None, callbacks=None, **kwargs):
-        """``tf_keras.Model.fit`` after checking the data; stops on NaN keeping good weights."""
+        """``tf_keras.Model.fit`` after reading the data arguments and checking the data once
+        (arrays, datasets and ``validation_data``), then :meth:`prepare_fit`; stops on NaN
+        keeping good weights."""
         self.check_fit_arguments(kwargs)
         self.build_from_data(x, y)
         x, y = self.validate_data(x, y)
@@ -384,13 +392,22 @@ class ZooModel(tf_keras.Model):
             self._check_weights(name, kwargs.get(name))
         y = self._target_for_weights(x, y, kwargs.get("sample_weight"))
         validation_data = self._validation_data(validation_data)
+        x, y, kwargs = self.prepare_fit(x, y, kwargs)
         callbacks = list(callbacks or [])
         if not any(isinstance(c, TerminateOnNaN) for c in callbacks):
             callbacks.append(TerminateOnNaN())
         return super().fit(x, y, validation_data=validation_data, callbacks=callbacks, **kwargs)
 
+    @staticmethod
+    def is_validation_pass(kwargs):
+        """Whether ``evaluate`` was called by ``fit`` on its ``validation_data`` (checked
+        before the first step, then cached by Keras: not checked again each epoch)."""
+        return bool(kwargs.get("_use_cached_eval_dataset"))
+
     def evaluate(self, x=None, y=None, **kwargs):
         """``tf_keras.Model.evaluate`` after checking the data."""
+        if self.is_validation_pass(kwargs):
+            return super().evaluate(x, y, **kwargs)
         x, y = self.validate_data(x, y)
         self._check_weights("sample_weight", kwargs.get("sample_weight"))
         y = self._target_for_weights(x, y, kwargs.get("sample_weight"))
@@ -441,7 +458,9 @@ def _example_shape(name, x):
                 " Expected: .batch(n) on a dataset of fixed-shape examples, or input_shape=... "
                 "in the constructor")
         return tuple(int(d) for d in shape[1:])
-    array = check_array(name, x)
+    array = x if isinstance(x, np.ndarray) else np.asarray(x)
+    if array.dtype.kind not in "biuf" or array.size == 0 or not np.all(np.isfinite(array)):
+        check_array(name, array)  # the error that names the problem
     if array.ndim < 2:
         raise ValueError(
             f"{name} must have shape [batch, ...] (one row per example). Received: {name} "

@@ -179,11 +179,13 @@ class FlowModel(ZooModel):
         return x if c is None else [x, c]
 
     def validate_data(self, x, y=None, prefix=""):
+        """``x`` (and the context ``c``, passed as ``y`` or packed as ``[x, c]``) checked once:
+        ``(inputs, None)``."""
         if isinstance(x, tf.data.Dataset) or x is None:
             return super().validate_data(x, y, prefix)
         if isinstance(x, (list, tuple)):
             return self._inputs(x[0], x[1] if len(x) > 1 else None, prefix), None
-        return self._inputs(x, None, prefix), None
+        return self._inputs(x, y, prefix), None
 
     def _validation_data(self, data):
         if data is None or isinstance(data, tf.data.Dataset):
@@ -201,17 +203,15 @@ class FlowModel(ZooModel):
         Keyword arguments go to ``tf_keras.Model.fit`` (``epochs``,
         ``batch_size``, ``validation_data=x_val`` or ``(x_val, c_val)``, ...). ``x`` may
         also be a ``tf.data.Dataset`` of batches of ``x`` (of ``(x, c)`` pairs for a
-        conditional flow); such data is not checked.
+        conditional flow), checked by its ``element_spec``. The first ``fit`` on arrays
+        initializes the data-side layers (the standardization, an actnorm) from the data.
         """
-        if isinstance(x, tf.data.Dataset):
-            return super().fit(x, **kwargs)
-        self.check_fit_arguments(kwargs)
-        self.build_from_data(x, c)
-        inputs = self._inputs(x, c)
-        # Every argument is checked before the data-dependent initialization changes the flow.
-        kwargs["validation_data"] = self._validation_data(kwargs.get("validation_data"))
-        self._initialize(inputs)
-        return super().fit(inputs, **kwargs)
+        return super().fit(x, c, **kwargs)
+
+    def prepare_fit(self, x, y, fit_kwargs):
+        if not isinstance(x, tf.data.Dataset):
+            self._initialize(x)
+        return x, y, fit_kwargs
 
     def _initialize(self, inputs, max_examples=4096):
         """Data-dependent initialization of the actnorm layers (first fit only)."""
@@ -220,13 +220,11 @@ class FlowModel(ZooModel):
 
     def evaluate(self, x=None, c=None, **kwargs):
         """Mean negative log-likelihood of ``x`` (given ``c``)."""
-        if isinstance(x, tf.data.Dataset):
-            return super().evaluate(x, **kwargs)
-        return super().evaluate(self._inputs(x, c), **kwargs)
+        return super().evaluate(x, kwargs.pop("y", c), **kwargs)  # fit's pass names it y
 
     def predict(self, x, c=None, **kwargs):
         """``log p(x | c)`` as a numpy array ``[n]`` (batched by ``tf_keras.Model.predict``)."""
-        return super().predict(self._inputs(x, c), **kwargs)
+        return super().predict(x if c is None else [x, c], **kwargs)
 
     def _one_row(self, c):
         """``(c, single)``: one context ``[context_dim]`` as a batch of one ``[1, context_dim]``."""

@@ -342,7 +342,7 @@ class DensityRatioEstimator(ZooModel):
 
     def evaluate(self, x_p=None, x_q=None, **kwargs):
         """The objective on samples ``x_p``, ``x_q`` (their own class odds), per example."""
-        if "x" in kwargs:  # Keras' validation pass inside fit: data already pooled and checked
+        if self.is_validation_pass(kwargs):  # fit's validation data: pooled and checked
             return tf_keras.Model.evaluate(self, **kwargs)
         if _is_dataset(x_p):
             return super().evaluate(x_p, **kwargs)

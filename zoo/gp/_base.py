@@ -214,29 +214,29 @@ class GaussianProcessModel(ZooModel):
     def _initialize_from_targets(self, y):
         """Data-dependent initialization from the first fit's targets (none by default)."""
 
-    def fit(self, x=None, y=None, *, batch_size=None, **kwargs):
+    def fit(self, x=None, y=None, **kwargs):
         """Train on ``x`` ``[N, D]``, ``y`` (see the subclass) with ``tf_keras.Model.fit``.
 
         ``num_data`` is set to ``N`` (the KL term is divided by it); the first ``fit``
         places the inducing inputs (``inducing_init``). Keyword arguments go to
         ``tf_keras.Model.fit`` (``epochs``, ``validation_data``, ``callbacks``, ...).
-        A ``tf.data.Dataset`` is not checked and sets nothing: call
-        ``set_num_data`` / ``set_inducing_inputs`` first. A regressor's constant mean starts
-        at the mean of the first ``fit``'s ``y``.
+        A ``tf.data.Dataset`` is checked by its ``element_spec`` and sets nothing: build the
+        model and call ``set_num_data`` / ``set_inducing_inputs`` first. A regressor's
+        constant mean starts at the mean of the first ``fit``'s ``y``.
         """
-        self.check_fit_arguments({"batch_size": batch_size, **kwargs})
         if isinstance(x, tf.data.Dataset):
             self._require_built()
-            return super().fit(x, y, batch_size=batch_size, **kwargs)
-        if y is None:
+        elif y is None:
             raise ValueError(f"{type(self).__name__}.fit needs targets y. Received: y=None")
-        self.build_from_data(x, y)
-        x, y = self.validate_data(x, y)
-        for name in ("sample_weight", "class_weight"):
-            self._check_weights(name, kwargs.get(name))
-        self._prepare_fit(x, y)
-        batch_size = self._default_batch_size(len(x)) if batch_size is None else batch_size
-        return super().fit(x, y, batch_size=batch_size, **kwargs)
+        return super().fit(x, y, **kwargs)
+
+    def prepare_fit(self, x, y, fit_kwargs):
+        """``num_data`` and, at the first fit, the inducing inputs, from the checked data."""
+        if not isinstance(x, tf.data.Dataset):
+            self._prepare_fit(x, y)
+            if fit_kwargs.get("batch_size") is None:
+                fit_kwargs = {**fit_kwargs, "batch_size": self._default_batch_size(len(x))}
+        return x, y, fit_kwargs
 
     def _default_batch_size(self, n):
         return min(n, 256)
