@@ -20,6 +20,7 @@ References:
   Distributions.
 """
 
+import numpy as np
 import tensorflow as tf
 import tf_keras
 
@@ -27,7 +28,7 @@ from kerasprob.layers.kl import KLDivergenceLayer
 from kerasprob.layers.mlp import MLP
 from kerasprob.math import density_ratio as dr
 from kerasprob.serialization import deserialize, register, serialize
-from kerasprob.validation import check_choice, check_positive_float, check_units
+from kerasprob.validation import check_bool, check_choice, check_positive_float, check_units
 
 NETWORKS = ("mlp", "quadratic")
 
@@ -63,6 +64,18 @@ class QuadraticLogRatio(tf_keras.layers.Layer):
         return tf.TensorShape([*tf.TensorShape(input_shape)[:-1], 1])
 
 
+
+def adapt_once(normalization, x):
+    """Set a built ``tf_keras.layers.Normalization``'s mean and variance from ``x`` ``[n, d]``
+    unless already set (in numpy: ``adapt()`` costs seconds)."""
+    if int(normalization.count.numpy()) == 0:
+        x = np.asarray(x, np.float64)
+        normalization.adapt_mean.assign(x.mean(0))
+        normalization.adapt_variance.assign(np.maximum(x.var(0), 1e-12))
+        normalization.count.assign(len(x))
+        normalization.finalize_state()
+
+
 @register
 class DensityRatioClassifier(tf_keras.layers.Layer):
     """A network ``x -> log r(x)``, ``r = p / q``, trained as a probabilistic classifier.
@@ -92,6 +105,9 @@ class DensityRatioClassifier(tf_keras.layers.Layer):
       objective: one of :data:`kerasprob.math.density_ratio.OBJECTIVES`.
       log_prior_odds: ``c = log(N_p / N_q)`` at construction; a non-trainable weight
         (saved with the model) that :meth:`set_sample_sizes` changes.
+      standardize: the network sees ``(x - mean) / std`` (a ``Normalization`` layer that
+        :meth:`adapt_standardization` sets from pooled samples, saved with the layer):
+        ``log r(x)`` and every estimate stay functions of the raw ``x``.
 
     Input shape: ``[batch, d]`` (or ``[[batch, d], [batch]]``). Output shape: ``[batch]``,
     in float32 at least (float64 for a float64 layer; mixed precision computes the
@@ -103,8 +119,13 @@ class DensityRatioClassifier(tf_keras.layers.Layer):
     """
 
     def __init__(self, network="mlp", hidden_units=(64, 64), activation="relu",
-                 objective="bce", log_prior_odds=0.0, **kwargs):
+                 objective="bce", log_prior_odds=0.0, standardize=False, **kwargs):
         super().__init__(**kwargs)
+        self.standardize = check_bool("standardize", standardize)
+        self.standardization = (
+            # In the variable dtype: statistics kept in at least float32 under a mixed policy.
+            tf_keras.layers.Normalization(axis=-1, dtype=self.dtype_policy.variable_dtype,
+                                          name="standardization") if self.standardize else None)
         self.hidden_units = check_units("hidden_units", hidden_units)
         self.activation = activation
         self.objective = check_choice("objective", objective, dr.OBJECTIVES)
@@ -135,6 +156,8 @@ class DensityRatioClassifier(tf_keras.layers.Layer):
         if isinstance(input_shape, (list, tuple)) and input_shape and isinstance(
                 input_shape[0], (list, tuple, tf.TensorShape)):
             input_shape = input_shape[0]
+        if self.standardization is not None:
+            self.standardization.build(tf.TensorShape(input_shape))
         self.network.build(tf.TensorShape(input_shape))
         self._log_prior_odds = self.add_weight(
             "log_prior_odds", shape=(), trainable=False, dtype=self._loss_dtype(),
@@ -152,6 +175,12 @@ class DensityRatioClassifier(tf_keras.layers.Layer):
         if self._log_prior_odds is None:
             return self._initial_log_prior_odds
         return float(self._log_prior_odds.numpy())
+
+    def adapt_standardization(self, x):
+        """Set the standardization's mean and variance from pooled samples ``x`` ``[n, d]``
+        of both classes, unless set already (a no-op without ``standardize``)."""
+        if self.standardization is not None:
+            adapt_once(self.standardization, x)
 
     def set_sample_sizes(self, num_p, num_q):
         """Set ``c = log(N_p / N_q)`` for training on ``num_p`` samples of ``p`` and
@@ -187,6 +216,8 @@ class DensityRatioClassifier(tf_keras.layers.Layer):
     # ---------------------------------------------------------------- the math
     def log_ratio(self, x):
         """``log r(x) = log p(x) / q(x)``: ``[batch, d] -> [batch]``."""
+        if self.standardization is not None:
+            x = self.standardization(x)
         out = self.network(x)
         out = tf.reshape(out, tf.shape(out)[:1])  # [batch, 1] or [batch] -> [batch]
         return tf.cast(out, self._loss_dtype())
@@ -240,6 +271,7 @@ class DensityRatioClassifier(tf_keras.layers.Layer):
             "activation": self.activation,
             "objective": self.objective,
             "log_prior_odds": self._initial_log_prior_odds,
+            "standardize": self.standardize,
         }
 
 

@@ -23,6 +23,8 @@ L = kp.layers
 CASES = [
     (lambda: L.QuadraticLogRatio(), X3, None, (6, 1)),
     (lambda: L.DensityRatioClassifier(hidden_units=[8]), X3, None, (6,)),
+    (lambda: L.DensityRatioClassifier(hidden_units=[8], standardize=True), [X3, LABELS],
+     added_loss, (6,)),
     (lambda: L.DensityRatioClassifier(network="quadratic", objective="kl", log_prior_odds=0.5),
      [X3, LABELS], added_loss, (6,)),
     (lambda: L.DensityRatioClassifier(network=L.MLP([4], 1, activation="tanh"),

@@ -67,6 +67,19 @@ def test_seed_example_kl(seed_fit):
     assert abs(bound.value - SEED_KL) < 0.05
 
 
+def test_the_classifier_owns_the_standardization(seed_fit):
+    """The estimator's classifier takes raw x (it carries the standardization fitted from
+    the pooled data): its estimates are the estimator's, and its log ratio equals the
+    network's on (x - mean) / std computed by hand."""
+    est, x_p, x_q, _ = seed_fit
+    assert float(est.classifier.kl_divergence(x_p).value) == pytest.approx(
+        float(est.kl_divergence(x_p).value), abs=1e-6)
+    pooled = np.concatenate([x_p, x_q], 0)
+    z = (x_p[:5] - pooled.mean(0)) / np.sqrt(np.maximum(pooled.var(0), 1e-12))
+    by_hand = np.asarray(est.classifier.network(z.astype("float32")))[:, 0]
+    np.testing.assert_allclose(est.log_ratio(x_p[:5]), by_hand, rtol=1e-4, atol=1e-4)
+
+
 def test_bayes_optimal_classifier(seed_fit):
     est = seed_fit[0]
     x = np.linspace(-2.5, 3.5, 121)[:, None]

@@ -49,17 +49,6 @@ class _Pooled:
         self.x, self.labels = x, labels
 
 
-def _adapt_once(normalizer, x):
-    """Set a built ``Normalization`` layer's mean and variance from ``x`` ``[n, d]`` unless
-    already set (numpy: ``adapt()`` costs seconds)."""
-    if int(normalizer.count.numpy()) == 0:
-        x = np.asarray(x, np.float64)
-        normalizer.adapt_mean.assign(x.mean(0))
-        normalizer.adapt_variance.assign(np.maximum(x.var(0), 1e-12))
-        normalizer.count.assign(len(x))
-        normalizer.finalize_state()
-
-
 def _is_dataset(value):
     return isinstance(value, tf.data.Dataset)
 
@@ -127,30 +116,19 @@ class DensityRatioEstimator(ZooModel):
         self.batch_size = check_positive_int("batch_size", batch_size)
         self.num_steps = check_positive_int("num_steps", num_steps)
         self.standardize = check_bool("standardize", standardize)
-        self.normalizer = (tf_keras.layers.Normalization(axis=-1, dtype=self.dtype_policy,
-                                                         name="standardize")
-                           if self.standardize else None)
         self.classifier = DensityRatioClassifier(
             network=network, hidden_units=self.hidden_units, activation=activation,
-            objective=objective, dtype=self.dtype_policy, name="classifier",
+            objective=objective, standardize=self.standardize, dtype=self.dtype_policy,
+            name="classifier",
         )
+        # The classifier owns the standardization (its log_ratio takes raw x); the name
+        # ``normalizer`` keeps the path kerasprob 0.1 saved it under, so their files load.
+        self.normalizer = self.classifier.standardization
         self._finish()
 
     # ------------------------------------------------------------------ keras
-    def _standardized(self, x):
-        return x if self.normalizer is None else self.normalizer(x)
-
     def call(self, inputs, training=None):
-        if isinstance(inputs, (list, tuple)):
-            x, labels = inputs
-            return self.classifier([self._standardized(x), labels])
-        return self.classifier(self._standardized(inputs))
-
-    def _adapt(self, x):
-        """Set the standardization from pooled samples ``x`` (first fit only)."""
-        if self.normalizer is None:
-            return
-        _adapt_once(self.normalizer, x)
+        return self.classifier(list(inputs) if isinstance(inputs, (list, tuple)) else inputs)
 
     def build_inputs(self):
         return tf.zeros((1, self.num_features), self.compute_dtype)
@@ -321,7 +299,7 @@ class DensityRatioEstimator(ZooModel):
             x_p, x_q = self._check_pair(x_p, x_q)
             self._ensure_built(x_p.shape[1])
             self.classifier.set_sample_sizes(len(x_p), len(x_q))
-            self._adapt(np.concatenate([x_p, x_q], 0))
+            self.classifier.adapt_standardization(np.concatenate([x_p, x_q], 0))
             batch = check_positive_int("batch_size", batch_size or self.batch_size)
             n = len(x_p) + len(x_q)
             if epochs is None:
@@ -336,7 +314,8 @@ class DensityRatioEstimator(ZooModel):
         ds, d, (b_p, b_q) = self._streamed(x_p, x_q)
         self._ensure_built(d)
         self.classifier.set_sample_sizes(b_p, b_q)
-        self._adapt(np.concatenate([x for x, _ in ds.take(8).as_numpy_iterator()], 0))
+        self.classifier.adapt_standardization(
+            np.concatenate([x for x, _ in ds.take(8).as_numpy_iterator()], 0))
         return super().fit(ds, epochs=epochs or 1,
                            steps_per_epoch=steps_per_epoch or self.num_steps, **kwargs)
 
@@ -357,7 +336,7 @@ class DensityRatioEstimator(ZooModel):
     # ---------------------------------------------------------------- estimates
     @tf.function(reduce_retracing=True, autograph=False)
     def _log_ratio_fn(self, x):
-        return self.classifier.log_ratio(self._standardized(x))
+        return self.classifier.log_ratio(x)
 
     def _log_ratio(self, x, name="x"):
         self._require_built()

@@ -9,13 +9,16 @@ import numpy as np
 import tensorflow as tf
 import tf_keras
 
-from kerasprob.layers.density_ratio import AdversarialKLDivergenceLayer, adversarial_kl
+from kerasprob.layers.density_ratio import (
+    AdversarialKLDivergenceLayer,
+    adapt_once,
+    adversarial_kl,
+)
 from kerasprob.layers.mlp import MLP
 from kerasprob.math.random import normal
 from kerasprob.tuning import Float, Units
 from kerasprob.validation import check_array, check_choice, check_positive_int, check_units
 from zoo.base import ZooModel, as_numpy
-from zoo.density_ratio.estimator import _adapt_once
 from zoo.registry import register
 
 
@@ -119,7 +122,7 @@ class ImplicitGenerator(ZooModel):
         else:
             x = check_array("x", x, feature_shape=self.input_shape)
             first = x
-        _adapt_once(self.normalizer, first)
+        adapt_once(self.normalizer, first)
         return super().fit(x, y, **kwargs)
 
     def build_inputs(self):
