@@ -140,8 +140,10 @@ class ZooModel(tf_keras.Model):
         return _example_shape("x", self._features_of(x, y))
 
     def _features_of(self, x, y):
-        """The features ``x`` of ``fit(x, ...)`` (a list ``[x, c]`` gives its first)."""
-        return x[0] if isinstance(x, (list, tuple)) and x else x
+        """The features of ``fit``'s ``x``: ``x``, or the first of ``[x, c]`` packed for a model
+        with a context (``context_dim > 0``)."""
+        packed = isinstance(x, (list, tuple)) and len(x) == 2 and getattr(self, "context_dim", 0)
+        return x[0] if packed else x
 
     def _count_classes(self, x, y):
         """``K``: one more than the largest integer label of ``y``."""

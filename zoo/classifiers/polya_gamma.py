@@ -53,7 +53,7 @@ from kerasprob.validation import (
     check_positive_int,
 )
 from zoo.base import ZooModel, in_batches
-from zoo.classifiers.naive_bayes import PRECISIONS, array_batches, replica_sum
+from zoo.classifiers.streaming import PRECISIONS, array_batches, replica_sum
 from zoo.conditioning import DataSpec
 from zoo.registry import register
 
