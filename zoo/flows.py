@@ -203,14 +203,14 @@ class FlowModel(ZooModel):
         Keyword arguments go to ``tf_keras.Model.fit`` (``epochs``,
         ``batch_size``, ``validation_data=x_val`` or ``(x_val, c_val)``, ...). ``x`` may
         also be a ``tf.data.Dataset`` of batches of ``x`` (of ``(x, c)`` pairs for a
-        conditional flow), checked by its ``element_spec``. The first ``fit`` on arrays
-        initializes the data-side layers (the standardization, an actnorm) from the data.
+        conditional flow), checked by its ``element_spec``. The first ``fit`` initializes the
+        data-side layers (the standardization, an actnorm) from the data (a dataset's first
+        batches, up to 4096 examples).
         """
         return super().fit(x, c, **kwargs)
 
     def prepare_fit(self, x, y, fit_kwargs):
-        if not isinstance(x, tf.data.Dataset):
-            self._initialize(x)
+        self._initialize(_first_batches(x) if isinstance(x, tf.data.Dataset) else x)
         return x, y, fit_kwargs
 
     def _initialize(self, inputs, max_examples=4096):
@@ -288,6 +288,23 @@ class FlowModel(ZooModel):
         rng = np.random.default_rng(seed)
         x = rng.normal(size=(32, 2)).astype("float32")
         return {"input_shape": (2,), "num_layers": 2, "hidden_units": [8]}, x, None
+
+
+def _first_batches(dataset, max_examples=4096):
+    """``x`` or ``[x, c]`` from a dataset's first batches (up to ``max_examples`` rows): the
+    data a flow's data-side layers are initialized from."""
+    parts, n = [], 0
+    for element in dataset:
+        element = element if isinstance(element, tuple) else (element,)
+        parts.append([np.asarray(t) for t in element[:2]])
+        n += len(parts[-1][0])
+        if n >= max_examples:
+            break
+    if not parts:
+        raise ValueError("x is an empty tf.data.Dataset: a flow needs data to fit. Received: "
+                         f"element spec {dataset.element_spec!r}")
+    columns = [np.concatenate(column, 0) for column in zip(*parts)]
+    return columns[0] if len(columns) == 1 else columns
 
 
 def _coupling_stack(num_layers, mask, make):
