@@ -68,15 +68,6 @@ def policy(request):
         yield request.param
 
 
-@pytest.fixture(params=[POLICIES[0], *(pytest.param(p, marks=pytest.mark.slow)
-                                       for p in POLICIES[1:])])
-def keras_policy(request):
-    """The policies of tf-keras's ``layer_test`` (about 1 s a case): float32 always, the
-    others with the slow tests (``run_layer_test`` covers every policy in the quick run)."""
-    with global_policy(request.param):
-        yield request.param
-
-
 def _inputs_for(inputs, policy):
     """Float arrays in float64 under the float64 policy (a float64 model's data), as given
     (float32) otherwise."""
@@ -129,6 +120,25 @@ def _expect_known_gap(request, layer, policy):
 TENSOR_CASES = [case for case in CASES if is_tensor_layer_case(case[0](), case[1])]
 
 
+def _first_case_of_each_class(cases):
+    seen, first = set(), []
+    for case in cases:
+        if type(case[0]()) not in seen:
+            seen.add(type(case[0]()))
+            first.append(case)
+    return first
+
+
+#: tf-keras's ``layer_test`` (about 1 s a case): every case in float32, and one case of each
+#: layer class in float64 and mixed_float16 (``run_layer_test`` above runs every case in
+#: every policy).
+KERAS_LAYER_TESTS = [
+    *((case, POLICIES[0]) for case in TENSOR_CASES),
+    *(pytest.param(case, policy, marks=pytest.mark.slow)
+      for policy in POLICIES[1:] for case in _first_case_of_each_class(TENSOR_CASES)),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
 def test_layer_contract(case, policy, request):
     factory, inputs, readout, shape = case
@@ -138,15 +148,20 @@ def test_layer_contract(case, policy, request):
                    expected_output_shape=shape)
 
 
-@pytest.mark.parametrize("case", TENSOR_CASES, ids=_case_id)
+def _keras_case_id(value):
+    return value if isinstance(value, str) else _case_id(value)
+
+
+@pytest.mark.parametrize("case, keras_policy", KERAS_LAYER_TESTS, ids=_keras_case_id)
 def test_keras_layer_test(case, keras_policy, request):
     """tf-keras's own ``layer_test`` (functional and Sequential use, shape and dtype
     inference, config and weights round trips, a training step) on every layer with one
     input and a tensor output."""
     factory, inputs, _, shape = case
-    layer = factory()
-    _expect_known_gap(request, layer, keras_policy)
-    output = run_keras_layer_test(layer, _inputs_for(inputs, keras_policy))
+    with global_policy(keras_policy):
+        layer = factory()
+        _expect_known_gap(request, layer, keras_policy)
+        output = run_keras_layer_test(layer, _inputs_for(inputs, keras_policy))
     if shape is not None:
         assert output.shape == tuple(shape)
 
