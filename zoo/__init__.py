@@ -13,32 +13,26 @@ import importlib
 
 from zoo.registry import get, list_models, load, register
 
-#: Attributes imported on first use, and the module each comes from.
-_LAZY = {name: "zoo.models" for name in (
-    "IAF", "MAF", "SGPR", "VAE", "ConditionalVAE", "DeepGP", "DensityRatioEstimator",
-    "GaussianNaiveBayes", "GenerativeLogisticRegression", "ImplicitGenerator",
-    "NeuralSplineFlow", "PolyaGammaLogisticRegression", "RealNVP", "SVGPClassifier",
-    "SVGPRegressor", "ZooModel",
-)}
-
 list = list_models
 
 
 def __getattr__(name):
+    """The lazy attributes: ``datasets``, and the names of ``__all__`` that ``zoo.models``
+    holds (imported on first use)."""
     if name == "datasets":
         return importlib.import_module("zoo.datasets")
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
+    if name in __all__ and name not in globals():
+        value = getattr(importlib.import_module("zoo.models"), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'zoo' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted([*globals(), *_LAZY, "datasets"])
+    return sorted({*globals(), *__all__})
 
 
-__all__ = [  # the models are lazy attributes (__getattr__)
+__all__ = [  # the models (and datasets) are lazy attributes: __getattr__
     "IAF",
     "MAF",
     "SGPR",

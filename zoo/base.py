@@ -160,13 +160,16 @@ class ZooModel(tf_keras.Model):
         """Read the missing data arguments from ``fit``'s data (``x``, ``y`` as ``fit`` takes
         them), then make the layers and weights; nothing once they are known. ``fit`` calls
         it first; call it to build a model before training it (e.g. to ``evaluate``)."""
-        found = self.read_data_arguments(x, y)
-        if not found:
-            return
+        self._set_data_arguments(self.read_data_arguments(x, y))
+
+    def _set_data_arguments(self, found):
+        """Set data arguments ``{name: value}`` read from data; build if not built yet (a built
+        model may still read names: a classifier's ``classes``)."""
         for name, value in found.items():
             setattr(self, name, value)
-        self._check_data_arguments()
-        self._build_now()
+        if found and not self.built:
+            self._check_data_arguments()
+            self._build_now()
 
     # ----------------------------------------------------------------- config
     @classmethod
@@ -236,14 +239,18 @@ class ZooModel(tf_keras.Model):
         (so saved files load by layer path), else at the first ``fit``."""
         if not self.missing_data_arguments():
             self._check_data_arguments()
-            self._build_now(compile_first=False)
+            self._build_now()
         self.compile()
 
-    def _build_now(self, compile_first=True):
-        self.build_layers()
-        self(self.build_inputs())
-        if compile_first and getattr(self, "optimizer", None) is not None:
-            self._build_optimizer()
+    def _build_now(self):
+        """Make the layers and every weight (under the distribution strategy the model was
+        made in, also when that is at the first ``fit``); the optimizer's slots too once
+        compiled."""
+        with self.distribute_strategy.scope():
+            self.build_layers()
+            self(self.build_inputs())
+            if self.optimizer is not None:
+                self._build_optimizer()
 
     def _build_optimizer(self):
         """The optimizer's state slots now that the weights exist."""

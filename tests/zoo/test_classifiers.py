@@ -392,3 +392,18 @@ def test_fits_under_a_distribution_strategy():
     np.testing.assert_allclose(nb.predict_proba(x), reference.predict_proba(x), rtol=1e-12)
     pg.fit(x, (y > 0).astype(int), epochs=3, batch_size=20, verbose=0)
     assert int(pg.num_sweeps.numpy()) == 3 and pg.posterior_samples().shape == (3, 2, 3)
+
+
+def test_named_labels_read_by_every_gaussian_class_model():
+    """String labels give ``classes`` (sorted) also where ``num_classes`` is fixed (the binary
+    generative model) or given, and ``input_shape`` known: ``predict`` speaks in them."""
+    rng = np.random.default_rng(0)
+    y = np.array(["no", "yes"])[rng.integers(0, 2, 200)]
+    x = rng.normal(size=(200, 3)) + 2.0 * (y == "yes")[:, None]
+    for model in (zoo.GenerativeLogisticRegression(input_shape=3),
+                  zoo.GaussianNaiveBayes(num_classes=2)):
+        model.fit(x, y, epochs=1, verbose=0)
+        assert model.classes == ["no", "yes"]
+        assert set(model.predict(x).tolist()) <= {"no", "yes"} and model.score(x, y) > 0.8
+    with pytest.raises(ValueError, match=r"num_classes=2 classes. Received: y with 3"):
+        zoo.GenerativeLogisticRegression().fit(x, np.array(["a", "b", "c", "a"] * 50))

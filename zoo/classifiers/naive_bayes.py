@@ -150,21 +150,22 @@ class GaussianClassModel(ZooModel):
 
     def read_data_arguments(self, x, y=None):
         """As :meth:`zoo.ZooModel.read_data_arguments`; labels that are names give
-        ``classes`` (sorted) and ``num_classes``."""
-        if "num_classes" in self.missing_data_arguments() and y is not None and _is_named(y):
-            names = np.unique(np.asarray(y).astype(str)).tolist()
-            found = {"classes": names, "num_classes": len(names)}
-            if "input_shape" in self.missing_data_arguments():
-                found["input_shape"] = self._read_input_shape(x, y)
-            return found
-        return super().read_data_arguments(x, y)
-
-    def _check_data_arguments(self):
-        super()._check_data_arguments()
-        if self.num_classes < self.min_classes:
+        ``classes`` (sorted, when not given) and ``num_classes`` (when not given: else the
+        names must be that many)."""
+        if self.classes is not None or y is None or not _is_named(y):
+            return super().read_data_arguments(x, y)
+        names = np.unique(np.asarray(y).astype(str)).tolist()
+        if self.num_classes is not None and len(names) != self.num_classes:
             raise ValueError(
-                f"{type(self).__name__} needs at least {self.min_classes} classes. Received: "
-                f"num_classes={self.num_classes}")
+                f"y must name num_classes={self.num_classes} classes. Received: y with "
+                f"{len(names)} distinct labels {names[:5]}")
+        missing = self.missing_data_arguments()
+        found = {"classes": names}
+        if "num_classes" in missing:
+            found["num_classes"] = len(names)
+        if "input_shape" in missing:
+            found["input_shape"] = self._read_input_shape(x, y)
+        return found
 
     def build_layers(self):
         k, d = self.num_classes, self.num_features
@@ -303,11 +304,6 @@ class GaussianClassModel(ZooModel):
         return self.validate_data(x, prefix=name[:-1])[0]
 
     def _check_fit_data(self, x, y):
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} needs labels: fit(x, y) with y the class of each row. "
-                "Received: y=None"
-            )
         x, y = self.validate_data(x, y)
         if len(x) < 2:
             raise ValueError(f"fit needs at least 2 examples. Received: x with shape {x.shape}")
@@ -344,7 +340,10 @@ class GaussianClassModel(ZooModel):
         """
         self.check_fit_arguments({"batch_size": batch_size, **kwargs})
         if y is None and not isinstance(x, tf.data.Dataset):
-            self._check_fit_data(x, y)  # the error for missing labels
+            raise ValueError(
+                f"{type(self).__name__} needs labels: fit(x, y) with y the class of each row. "
+                "Received: y=None"
+            )
         self.build_from_data(x, y)
         if not isinstance(x, tf.data.Dataset):
             x, y = self._check_fit_data(x, y)

@@ -43,7 +43,7 @@ import tensorflow_probability as tfp
 import tf_keras
 
 from kerasprob.math.polya_gamma import sample_polya_gamma
-from kerasprob.math.random import check_seed, stateless_seed
+from kerasprob.math.random import stateless_seed
 from kerasprob.tuning import Float, Int
 from kerasprob.validation import (
     check_choice,
@@ -51,6 +51,7 @@ from kerasprob.validation import (
     check_labels,
     check_positive_float,
     check_positive_int,
+    check_seed,
 )
 from zoo.base import ZooModel, in_batches
 from zoo.classifiers.streaming import PRECISIONS, array_batches, replica_sum

@@ -209,10 +209,7 @@ class DensityRatioEstimator(ZooModel):
 
     def _ensure_built(self, d):
         if self.input_shape is None:
-            self.input_shape = (int(d),)
-            self._check_data_arguments()
-            with self.distribute_strategy.scope():  # the strategy of the construction, if any
-                self._build_now()
+            self._set_data_arguments({"input_shape": (int(d),)})
         elif d != self.num_features:
             raise ValueError(f"x_p and x_q must have {self.num_features} features "
                              f"(input_shape={self.input_shape}). Received: {d}")

@@ -18,12 +18,12 @@ import tf_keras
 from kerasprob.layers.gp import SVGP
 from kerasprob.layers.gp.kernels import KERNELS
 from kerasprob.math import gp as gp_math
-from kerasprob.math.random import check_seed
 from kerasprob.validation import (
     check_array,
     check_bool,
     check_choice,
     check_positive_int,
+    check_seed,
 )
 from zoo.base import ZooModel, in_batches
 

@@ -87,10 +87,6 @@ class SVGPClassifier(GaussianProcessModel):
 
     def _check_data_arguments(self):
         super()._check_data_arguments()
-        if self.num_classes < 2:
-            raise ValueError(f"SVGPClassifier needs two classes or more. Received: "
-                             f"num_classes={self.num_classes} (labels 0 .. "
-                             f"{self.num_classes - 1})")
         self._check_link()
 
     def _check_link(self):
