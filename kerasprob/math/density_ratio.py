@@ -233,10 +233,31 @@ def per_example_loss(labels, log_ratio, objective="bce", log_prior_odds=0.0):
 
 
 # ---------------------------------------------------------------------- estimates
-def kl_divergence_estimate(log_ratio_p):
+def kl_divergence_estimate(log_ratio_p, learning_variance=0.0):
     """``KL[p || q] ~ mean log r(x_p)``, with its standard error, from ``[n_p]`` log ratios at
-    samples of ``p`` (the plug-in estimate of the seed)."""
-    return mean_and_standard_error(log_ratio_p)
+    samples of ``p`` (the plug-in estimate of the seed).
+
+    The standard error is ``sqrt(Var[log r] / n_p + learning_variance)``: the Monte Carlo
+    spread of the evaluation sample plus the variance the learnt ratio brings from the
+    samples it was fitted on (:func:`kl_learning_variance`; 0 for an exact ratio).
+    """
+    estimate = mean_and_standard_error(log_ratio_p)
+    se = estimate.standard_error
+    return Estimate(estimate.value, tf.sqrt(se * se + tf.cast(learning_variance, se.dtype)))
+
+
+def kl_learning_variance(log_ratio_variance_p, num_p, ratio_variance_q, num_q):
+    """``Var_p[log r] / N_p + Var_q[r] / N_q``: the variance a ratio fitted on ``N_p`` samples
+    of ``p`` and ``N_q`` of ``q`` brings to a KL estimate, from the variances of ``log r``
+    under ``p`` and of ``r`` under ``q``.
+
+    The KL's efficient influence function is ``log r(x) - KL`` at samples of ``p`` and
+    ``1 - r(x)`` at samples of ``q`` (van der Vaart 1998, ch. 25): this is the variance of
+    an efficient estimate from those samples (the maximum-likelihood fit of a
+    well-specified family reaches it). On the fitted sample of ``p`` itself (cross-fitted)
+    only the ``q`` term is added to the Monte Carlo spread, which is the ``p`` term.
+    """
+    return log_ratio_variance_p / num_p + ratio_variance_q / num_q
 
 
 def kl_lower_bound_estimate(log_ratio_p, log_ratio_q):
@@ -284,6 +305,7 @@ __all__ = [
     "js_divergence_estimate",
     "js_divergence_from_cross_entropy",
     "kl_divergence_estimate",
+    "kl_learning_variance",
     "kl_lower_bound",
     "kl_lower_bound_estimate",
     "log_ratio_from_logits",
