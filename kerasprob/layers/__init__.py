@@ -1,6 +1,7 @@
 """Tier-2 layers: they own variables, add losses, and expose their math as methods."""
 
 from kerasprob.layers import flows, gp
+from kerasprob.layers.cross_fitting import CrossFittedLogRatio
 from kerasprob.layers.density_ratio import (
     AdversarialKLDivergenceLayer,
     DensityRatioClassifier,
@@ -12,6 +13,7 @@ from kerasprob.layers.mlp import MLP
 from kerasprob.layers.networks import ConvDecoder, ConvEncoder
 from kerasprob.layers.priors import MixtureNormalPrior, NormalPrior, Prior
 from kerasprob.layers.reparameterization import GaussianReparameterization, GumbelSoftmax
+from kerasprob.layers.stacked import StackedMLP, StackedQuadratic
 from kerasprob.layers.variational import EvidenceBound, GaussianPosterior
 
 __all__ = [
@@ -20,6 +22,7 @@ __all__ = [
     "AdversarialKLDivergenceLayer",
     "ConvDecoder",
     "ConvEncoder",
+    "CrossFittedLogRatio",
     "DensityRatioClassifier",
     "EvidenceBound",
     "GaussianPosterior",
@@ -30,6 +33,8 @@ __all__ = [
     "NormalPrior",
     "Prior",
     "QuadraticLogRatio",
+    "StackedMLP",
+    "StackedQuadratic",
     "flows",
     "gp",
 ]

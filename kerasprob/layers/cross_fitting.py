@@ -8,8 +8,8 @@ all-data member, all trained at once on one pooled sample of ``p`` (label 1) and
 
 * fold member ``j < k`` is trained on the examples outside fold ``j``; scoring every
   example by the member that did not see it gives each candidate's **k-fold held-out
-  loss** (:meth:`~CrossFittedLogRatio.held_out_losses`), which picks the candidate
-  (:meth:`~CrossFittedLogRatio.select`);
+  loss** (:meth:`~CrossFittedLogRatio.held_out_losses`), which picks the candidate by the
+  one-standard-error rule (:meth:`~CrossFittedLogRatio.select`);
 * the same **out-of-fold** log ratios give estimates on the training sample that carry no
   bias from reusing it (cross-fitting, Chernozhukov et al. 2018);
 * the all-data member of the selected candidate is ``log r`` for new points.
@@ -78,6 +78,9 @@ class CrossFittedLogRatio(tf_keras.layers.Layer):
       candidates: names from :data:`FAMILIES` (a one-name list fixes the network).
       folds: ``k`` (2 or more), or 0 for the all-data members alone (then
         :meth:`select` takes losses measured elsewhere, e.g. on held-out batches).
+
+    References:
+      Breiman, Friedman, Olshen & Stone (1984), Classification and Regression Trees.
       hidden_units, activation: the MLPs' hidden sizes and activation.
       weight_decay: the L2 penalty of the ``"quadratic+mlp"`` residual's kernels, per
         example of loss.
@@ -112,7 +115,18 @@ class CrossFittedLogRatio(tf_keras.layers.Layer):
         self.standardization = (
             tf_keras.layers.Normalization(axis=-1, dtype=self.dtype_policy.variable_dtype,
                                           name="standardization") if self.standardize else None)
-        self.networks = [self._network(name, i) for i, name in enumerate(self.candidates)]
+        # One flat list of stacked parts (what Keras saves), and each candidate's parts.
+        self.parts, self._candidate_parts = [], []
+        for i, name in enumerate(self.candidates):
+            parts = self._network(name, i)
+            self._candidate_parts.append(list(range(len(self.parts),
+                                                    len(self.parts) + len(parts))))
+            self.parts.extend(parts)
+
+    @property
+    def networks(self):
+        """Each candidate's stacked parts (a quadratic, an MLP or both)."""
+        return [[self.parts[i] for i in indices] for indices in self._candidate_parts]
 
     def _network(self, family, index):
         parts = []
@@ -132,9 +146,8 @@ class CrossFittedLogRatio(tf_keras.layers.Layer):
         input_shape = tf.TensorShape(input_shape)
         if self.standardization is not None:
             self.standardization.build(input_shape)
-        for parts in self.networks:
-            for part in parts:
-                part.build(input_shape)
+        for part in self.parts:
+            part.build(input_shape)
         loss_dtype = self._loss_dtype()
         self._log_prior_odds = self.add_weight("log_prior_odds", shape=(self.members,),
                                                dtype=loss_dtype, trainable=False,
@@ -176,6 +189,11 @@ class CrossFittedLogRatio(tf_keras.layers.Layer):
         self.set_sample_sizes(outside(fold_p), outside(fold_q))
 
     @property
+    def log_prior_odds(self):
+        """The all-data member's class odds ``log(N_p / N_q)``, as a float."""
+        return float(self._log_prior_odds.numpy()[-1])
+
+    @property
     def selected(self):
         """The index of the selected candidate in ``candidates``."""
         return int(self._selected.numpy())
@@ -192,11 +210,26 @@ class CrossFittedLogRatio(tf_keras.layers.Layer):
         return self._held_out_loss.numpy()
 
     def select(self, losses):
-        """Select the candidate of least held-out loss; ``losses`` ``[candidates]``."""
-        losses = np.asarray(losses, np.float64).reshape(len(self.candidates))
-        finite = np.where(np.isfinite(losses), losses, np.inf)
-        self._held_out_loss.assign(losses)
-        self._selected.assign(int(np.argmin(finite)))
+        """Select a candidate from per-example held-out losses ``[C, n]`` (the same ``n``
+        examples for every candidate, e.g. :meth:`held_out_losses`) by the one-standard-error
+        rule: the first candidate of the ladder (the least flexible) whose mean loss exceeds
+        the best by at most the standard error of their paired difference (Breiman et al.
+        1984, sec. 3.4.3), so that noise in the scores does not buy capacity."""
+        losses = np.asarray(losses, np.float64).reshape(len(self.candidates), -1)
+        losses = np.where(np.isfinite(losses), losses, np.inf)
+        means = losses.mean(1)
+        best = int(np.argmin(means))
+        choice = best
+        for c in range(best):
+            difference = losses[c] - losses[best]
+            if not np.all(np.isfinite(difference)):
+                continue
+            se = difference.std(ddof=1) / np.sqrt(len(difference)) if len(difference) > 1 else 0
+            if difference.mean() <= se:
+                choice = c
+                break
+        self._held_out_loss.assign(means)
+        self._selected.assign(choice)
 
     # ---------------------------------------------------------------- the math
     def _features(self, x):
@@ -208,7 +241,8 @@ class CrossFittedLogRatio(tf_keras.layers.Layer):
     def member_log_ratios(self, x):
         """``log r_cm(x)`` of every candidate ``c`` and member ``m``: ``[C, k + 1, batch]``."""
         features = self._features(x)
-        outputs = [tf.add_n([part(features) for part in parts]) for parts in self.networks]
+        outputs = [tf.add_n([part.members_first(features) for part in parts])
+                   for parts in self.networks]
         return tf.cast(tf.stack(outputs), self._loss_dtype())
 
     def _penalty(self):

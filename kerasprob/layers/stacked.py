@@ -9,8 +9,8 @@ an element-wise optimizer (Adam), follows exactly the trajectory it would alone.
 
 >>> import tensorflow as tf
 >>> net = StackedMLP(members=3, hidden_units=[8])
->>> net(tf.zeros([5, 2])).shape   # [members, batch]
-TensorShape([3, 5])
+>>> net(tf.zeros([5, 2])).shape   # [batch, members]
+TensorShape([5, 3])
 """
 
 import itertools
@@ -32,7 +32,7 @@ def _glorot_uniform(fan_in, fan_out):
 
 @register
 class StackedMLP(tf_keras.layers.Layer):
-    """``M`` multilayer perceptrons ``R^d -> R``, stacked: ``[batch, d] -> [M, batch]``.
+    """``M`` multilayer perceptrons ``R^d -> R``, stacked: ``[batch, d] -> [batch, M]``.
 
     Member ``m`` computes ``h_0 = x``, ``h_l = act(h_{l-1} W_l[m] + b_l[m])`` and the output
     ``h_L w[m] + b[m]``; every member starts from its own Glorot draw.
@@ -44,7 +44,8 @@ class StackedMLP(tf_keras.layers.Layer):
       zero_output: start the output layer at zero, so every member starts as the
         constant 0 (a residual on top of another network).
 
-    Input shape: ``[batch, d]``. Output shape: ``[M, batch]``.
+    Input shape: ``[batch, d]``. Output shape: ``[batch, M]`` (:meth:`members_first`:
+    ``[M, batch]``).
     """
 
     def __init__(self, members, hidden_units, activation="relu", zero_output=False, **kwargs):
@@ -69,6 +70,10 @@ class StackedMLP(tf_keras.layers.Layer):
         super().build(input_shape)
 
     def call(self, inputs):
+        return tf.transpose(self.members_first(inputs))
+
+    def members_first(self, inputs):
+        """The members' outputs ``[M, batch]``."""
         h = inputs[tf.newaxis]  # [1, batch, d]: broadcast over the member axis
         last = len(self.kernels) - 1
         for i, (kernel, bias) in enumerate(zip(self.kernels, self.biases)):
@@ -83,7 +88,7 @@ class StackedMLP(tf_keras.layers.Layer):
         return tf.add_n([tf.reduce_sum(tf.square(k), [1, 2]) for k in self.kernels])
 
     def compute_output_shape(self, input_shape):
-        return tf.TensorShape([self.members, tf.TensorShape(input_shape)[0]])
+        return tf.TensorShape([tf.TensorShape(input_shape)[0], self.members])
 
     def get_config(self):
         return {**super().get_config(), "members": self.members,
@@ -94,12 +99,13 @@ class StackedMLP(tf_keras.layers.Layer):
 @register
 class StackedQuadratic(tf_keras.layers.Layer):
     """``M`` quadratic functions ``f_m(x) = x^T A_m x + w_m^T x + b_m``, stacked:
-    ``[batch, d] -> [M, batch]``.
+    ``[batch, d] -> [batch, M]``.
 
     The log density ratio of any two Gaussians is of this form. Weights start at zero;
     only the symmetric part of ``A_m`` matters.
 
-    Input shape: ``[batch, d]``. Output shape: ``[M, batch]``.
+    Input shape: ``[batch, d]``. Output shape: ``[batch, M]`` (:meth:`members_first`:
+    ``[M, batch]``).
     """
 
     def __init__(self, members, **kwargs):
@@ -115,6 +121,10 @@ class StackedQuadratic(tf_keras.layers.Layer):
         super().build(input_shape)
 
     def call(self, inputs):
+        return tf.transpose(self.members_first(inputs))
+
+    def members_first(self, inputs):
+        """The members' outputs ``[M, batch]``."""
         x = inputs[tf.newaxis]  # [1, batch, d]
         quadratic = tf.reduce_sum(tf.matmul(x, self.quadratic) * x, -1)  # [M, batch]
         return quadratic + tf.matmul(x, self.linear)[..., 0] + self.bias
@@ -124,7 +134,7 @@ class StackedQuadratic(tf_keras.layers.Layer):
         return tf.zeros([self.members], self.quadratic.dtype)
 
     def compute_output_shape(self, input_shape):
-        return tf.TensorShape([self.members, tf.TensorShape(input_shape)[0]])
+        return tf.TensorShape([tf.TensorShape(input_shape)[0], self.members])
 
     def get_config(self):
         return {**super().get_config(), "members": self.members}

@@ -19,7 +19,11 @@ Every tuner here also
   ``project_name`` that holds a different search (another tuner, objective or search space;
   ``overwrite=True`` starts over);
 - resumes an interrupted search from its directory: finished trials are kept, the trial
-  that was running is run again, and the search continues up to ``max_trials``.
+  that was running is run again, and the search continues up to ``max_trials``;
+- needs the ``tensorboard`` package only when a ``TensorBoard`` callback is passed to
+  ``search`` (keras-tuner imports it at every trial; TensorFlow 2.21 no longer installs it):
+  a search without one runs without it, and a search with one and no ``tensorboard``
+  installed is refused before any trial (``pip install tensorboard``).
 
 Example::
 
@@ -29,6 +33,7 @@ Example::
     best = tuner.get_best_models(1)[0]
 """
 
+import importlib.util
 import json
 import os
 
@@ -114,6 +119,21 @@ def _head(data, num):
     if hasattr(data, "shape") and len(data.shape):
         return data[:num]
     return data
+
+
+def _tensorboard_callbacks(callbacks):
+    """The ``TensorBoard`` callbacks (tf-keras' or Keras') among ``callbacks``, by class name,
+    as keras-tuner finds them."""
+    return [c for c in callbacks or [] if c.__class__.__name__ == "TensorBoard"]
+
+
+def _check_tensorboard(callbacks):
+    if _tensorboard_callbacks(callbacks) and importlib.util.find_spec("tensorboard") is None:
+        raise ImportError(
+            "A TensorBoard callback was passed to search(), and the tensorboard package is "
+            "not installed (TensorFlow 2.21 and later no longer install it). Expected: "
+            "pip install tensorboard, or no TensorBoard callback"
+        )
 
 
 def _objective_names(objective):
@@ -230,8 +250,14 @@ class TfKerasTuner:
             y = fit_args[1] if len(fit_args) > 1 else fit_kwargs.get("y")
             self.hypermodel.fix_data_arguments(x, y)
         if not dist_utils.is_chief_oracle():
+            _check_tensorboard(fit_kwargs.get("callbacks"))
             self._check_objective_logged(fit_args, fit_kwargs)
         return super().search(*fit_args, **fit_kwargs)
+
+    def _configure_tensorboard_dir(self, callbacks, trial, execution=0):
+        # keras-tuner imports tensorboard at every trial; only a TensorBoard callback uses it.
+        if _tensorboard_callbacks(callbacks):
+            super()._configure_tensorboard_dir(callbacks, trial, execution)
 
     def _try_build(self, hp):
         tf_keras.backend.clear_session()

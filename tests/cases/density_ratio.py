@@ -12,6 +12,7 @@ rng = np.random.default_rng(0)
 X3 = rng.normal(size=(6, 3)).astype("float32")
 CONTEXT = rng.normal(size=(6, 2)).astype("float32")
 LABELS = np.array([1, 0, 1, 0, 1, 0], "float32")
+FOLDS = np.array([0, 0, 1, 1, 2, -1], "int32")
 
 
 def added_loss(output, inputs, model):
@@ -33,4 +34,13 @@ CASES = [
     (lambda: L.AdversarialKLDivergenceLayer(hidden_units=[8]), [X3, CONTEXT], added_loss, None),
     (lambda: L.AdversarialKLDivergenceLayer(reference="samples", hidden_units=[8]),
      [X3, X3 + 1.0], added_loss, None),
+    (lambda: L.StackedMLP(members=3, hidden_units=[8]), X3, None, (6, 3)),
+    (lambda: L.StackedMLP(members=2, hidden_units=[], zero_output=True), X3, None, (6, 2)),
+    (lambda: L.StackedQuadratic(members=4), X3, None, (6, 4)),
+    (lambda: L.CrossFittedLogRatio(folds=3, hidden_units=[8]), X3, None, (6,)),
+    (lambda: L.CrossFittedLogRatio(folds=3, hidden_units=[8]), [X3, LABELS, FOLDS], added_loss,
+     (6,)),
+    (lambda: L.CrossFittedLogRatio(candidates=["quadratic+mlp"], folds=0, hidden_units=[4],
+                                   objective="kl", standardize=False), [X3, LABELS],
+     added_loss, (6,)),
 ]

@@ -10,7 +10,9 @@ import tensorflow_probability as tfp
 import tf_keras
 
 import kerasprob as kp
+from kerasprob.layers.cross_fitting import CrossFittedLogRatio, fold_ids
 from kerasprob.layers.density_ratio import adversarial_kl
+from kerasprob.layers.stacked import StackedMLP, StackedQuadratic
 from kerasprob.math import density_ratio as dr
 
 GRID = np.linspace(-12.0, 12.0, 200_001)
@@ -304,3 +306,114 @@ def test_adversarial_kl_layer_learns_the_kl_of_a_known_posterior():
     exact = Normal(x[:, 0], 0.5).logpdf(z[:, 0]) - Normal(0, 1).logpdf(z[:, 0])
     learnt = np.asarray(layer.kl_divergence([z, x]))
     assert np.median(np.abs(learnt - exact)) < 0.1  # T(z, x) = log q(z | x) / p(z)
+
+
+# ---------------------------------------------------------------- stacked members
+def test_stacked_mlp_members_are_independent_mlps():
+    """Member m's output is its own MLP in numpy; its gradient reaches its weights only."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(7, 3)).astype("float32")
+    net = StackedMLP(members=4, hidden_units=[5, 6], activation="tanh")
+    out = np.asarray(net(x))  # [batch, members]
+    assert out.shape == (7, 4)
+    kernels = [k.numpy() for k in net.kernels]
+    biases = [b.numpy() for b in net.biases]
+    for m in range(4):
+        h = x
+        for i, (k, b) in enumerate(zip(kernels, biases)):
+            h = h @ k[m] + b[m]
+            h = np.tanh(h) if i < len(kernels) - 1 else h
+        np.testing.assert_allclose(out[:, m], h[:, 0], rtol=1e-5, atol=1e-5)
+    with tf.GradientTape() as tape:
+        member_two = tf.reduce_sum(net(x)[:, 2])
+    for grad in tape.gradient(member_two, net.trainable_weights):
+        grad = np.asarray(grad)
+        assert np.all(grad[[0, 1, 3]] == 0) and np.any(grad[2] != 0)
+    np.testing.assert_allclose(np.asarray(net.squared_norm()),
+                               [sum((k[m] ** 2).sum() for k in kernels) for m in range(4)],
+                               rtol=1e-5)
+
+
+def test_stacked_quadratic_matches_the_formula():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(5, 3))
+    net = StackedQuadratic(members=2, dtype="float64")
+    net.build(x.shape)
+    a, w, b = rng.normal(size=(2, 3, 3)), rng.normal(size=(2, 3, 1)), rng.normal(size=(2, 1))
+    net.set_weights([a, w, b])
+    expected = np.stack([np.einsum("bi,ij,bj->b", x, a[m], x) + x @ w[m, :, 0] + b[m, 0]
+                         for m in range(2)], 1)
+    np.testing.assert_allclose(np.asarray(net(x)), expected, rtol=1e-12)
+
+
+# ------------------------------------------------------------------ cross-fitting
+def test_fold_ids_are_balanced():
+    ids = fold_ids(103, 5, seed=3)
+    assert sorted(np.bincount(ids).tolist()) == [20, 20, 21, 21, 21]
+    np.testing.assert_array_equal(ids, fold_ids(103, 5, seed=3))
+
+
+def test_cross_fitted_loss_is_the_masked_objective_per_member():
+    """L_cm = mean over examples outside fold m of BCE(y, log r_cm + c_m), plus the residual's
+    weight decay; the all-data member sees every example."""
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(40, 2))
+    labels = (rng.uniform(size=40) < 0.4).astype("float64")
+    fold = fold_ids(40, 3, seed=0)
+    layer = CrossFittedLogRatio(folds=3, hidden_units=[4], weight_decay=0.01,
+                                standardize=False, dtype="float64")
+    layer.build(x.shape)
+    for w in layer.trainable_weights:  # move off the zero start
+        w.assign(rng.normal(scale=0.3, size=w.shape))
+    layer.set_fold_sizes(fold[labels == 1], fold[labels == 0])
+    total, _, _ = layer.training_loss(x, labels, fold)
+    ratios = np.asarray(layer.member_log_ratios(x))  # [C, M, n]
+    odds = layer._log_prior_odds.numpy()
+    expected = []
+    for c, name in enumerate(layer.candidates):
+        for m in range(4):
+            keep = fold != m
+            logits = ratios[c, m, keep] + odds[m]
+            bce = np.mean(np.logaddexp(0, logits) - labels[keep] * logits)
+            if name == "quadratic+mlp":
+                bce += 0.01 * float(layer.networks[c][-1].squared_norm()[m])
+            expected.append(bce)
+    assert float(total) == pytest.approx(np.mean(expected), rel=1e-10)
+    # Member 1 gets no gradient from the examples of fold 1: flip their labels.
+    flipped = np.where(fold == 1, 1 - labels, labels)
+
+    def member_grads(y):
+        with tf.GradientTape() as tape:
+            loss = layer.training_loss(x, y, fold)[0]
+        return [np.asarray(g)[1] for g in tape.gradient(loss, layer.trainable_weights)]
+
+    for g, g_flipped in zip(member_grads(labels), member_grads(flipped)):
+        np.testing.assert_allclose(g, g_flipped, rtol=1e-10, atol=1e-14)
+
+
+def test_out_of_fold_log_ratios_pick_the_unseen_member():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(9, 2)).astype("float32")
+    fold = np.array([0, 1, 2, -1, 0, 1, 2, -1, 0], "int32")
+    layer = CrossFittedLogRatio(folds=3, hidden_units=[4], standardize=False)
+    layer.build(x.shape)
+    ratios = np.asarray(layer.member_log_ratios(x))
+    member = np.where(fold < 0, 3, fold)
+    np.testing.assert_array_equal(np.asarray(layer.out_of_fold_log_ratios(x, fold)),
+                                  ratios[:, member, np.arange(9)])
+
+
+def test_selection_takes_capacity_only_beyond_noise():
+    """One-standard-error rule: a richer candidate wins only if its held-out loss is lower
+    by more than the standard error of the paired difference."""
+    rng = np.random.default_rng(4)
+    base = rng.exponential(size=2000)
+    layer = CrossFittedLogRatio(hidden_units=[2])
+    layer.build((None, 1))
+    noise = rng.normal(scale=0.05, size=2000)
+    layer.select([base, base - 0.001 + noise, base + 0.01])  # within noise: keep the first
+    assert layer.selected_network == "quadratic"
+    layer.select([base, base - 0.05 + noise, base + 0.01])  # clearly better
+    assert layer.selected_network == "quadratic+mlp"
+    np.testing.assert_allclose(layer.held_out_loss, [base.mean(), (base - 0.05 + noise).mean(),
+                                                     base.mean() + 0.01], rtol=1e-6)

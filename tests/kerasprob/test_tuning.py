@@ -1,5 +1,8 @@
 """keras-tuner runs on tf-keras zoo models through kerasprob.tuning."""
 
+import importlib.util
+import os
+
 import numpy as np
 import pytest
 import tf_keras
@@ -23,7 +26,11 @@ def test_plain_keras_tuner_refuses_tf_keras_models_and_ours_does_not(tmp_path, d
     hypermodel = zoo.VAE.hypermodel(input_shape=(8, 8))
     plain = kt.RandomSearch(hypermodel, objective="val_loss", max_trials=1,
                             directory=str(tmp_path / "plain"), max_consecutive_failed_trials=1)
-    with pytest.raises(Exception, match="valid Keras Model"):
+    # Without tensorboard (TensorFlow >= 2.21 no longer installs it) plain keras-tuner fails
+    # one step earlier: it imports tensorboard at every trial.
+    refusal = ("valid Keras Model" if importlib.util.find_spec("tensorboard")
+               else "No module named 'tensorboard'")
+    with pytest.raises(Exception, match=refusal):
         plain.search(x_train, epochs=1, validation_data=(x_val,), verbose=0)
 
     tuner = kp.tuning.RandomSearch(hypermodel, objective="val_loss", max_trials=3, seed=0,
@@ -64,3 +71,43 @@ def test_tuner_refuses_non_models(tmp_path):
                                    max_trials=1, directory=str(tmp_path))
     with pytest.raises(kt.errors.FatalTypeError, match="must build a tf_keras.Model"):
         tuner.search(np.zeros((4, 2)), epochs=1, verbose=0)
+
+
+def _hide_tensorboard(monkeypatch):
+    """Imports of tensorboard fail, as where it is not installed (TensorFlow >= 2.21)."""
+    import sys
+
+    for name in [n for n in sys.modules if n == "tensorboard" or n.startswith("tensorboard.")]:
+        monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.setitem(sys.modules, "tensorboard", None)
+
+
+def test_a_search_needs_tensorboard_only_with_a_tensorboard_callback(tmp_path, digits,
+                                                                     monkeypatch):
+    _hide_tensorboard(monkeypatch)
+    x_train, x_val = digits
+    hypermodel = zoo.VAE.hypermodel(input_shape=(8, 8), hidden_units=[16])
+    tuner = kp.tuning.RandomSearch(hypermodel, max_trials=1, seed=0,
+                                   directory=str(tmp_path), project_name="a")
+    tuner.search(x_train, epochs=1, batch_size=100, validation_data=(x_val,), verbose=0)
+    assert [t.status for t in tuner.oracle.trials.values()] == ["COMPLETED"]
+    tuner = kp.tuning.RandomSearch(hypermodel, max_trials=1, seed=0,
+                                   directory=str(tmp_path), project_name="b")
+    board = tf_keras.callbacks.TensorBoard(log_dir=str(tmp_path / "logs"))
+    with pytest.raises(ImportError, match="pip install tensorboard"):
+        tuner.search(x_train, epochs=1, validation_data=(x_val,), callbacks=[board], verbose=0)
+    assert not tuner.oracle.trials  # refused before any trial
+
+
+def test_a_tensorboard_callback_logs_every_trial(tmp_path, digits):
+    pytest.importorskip("tensorboard")
+    x_train, x_val = digits
+    tuner = kp.tuning.RandomSearch(zoo.VAE.hypermodel(input_shape=(8, 8), hidden_units=[16]),
+                                   max_trials=2, seed=0, directory=str(tmp_path / "d"))
+    board = tf_keras.callbacks.TensorBoard(log_dir=str(tmp_path / "logs"))
+    tuner.search(x_train, epochs=1, batch_size=100, validation_data=(x_val,),
+                 callbacks=[board], verbose=0)
+    trials = tuner.oracle.trials
+    assert [t.status for t in trials.values()] == ["COMPLETED"] * 2
+    for trial_id in trials:  # keras-tuner's per-trial log directories, hparams included
+        assert os.listdir(tmp_path / "logs" / trial_id / "execution0")

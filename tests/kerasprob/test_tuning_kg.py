@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import time
 
 import keras_tuner as kt
 import numpy as np
@@ -215,23 +216,52 @@ CHILD = textwrap.dedent("""
 """)
 
 
-def _run_child(tmp_path, args, env=None, timeout=600):
+def _run_child(tmp_path, args, env=None, name="child"):
+    """Starts CHILD; its output goes to tmp_path/<name>.log (a file: a pipe nobody reads
+    while it waits for the others could fill and stop it)."""
     script = tmp_path / "child.py"
     script.write_text(CHILD)
     full_env = {**os.environ, "PYTHONPATH": ROOT, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
-    return subprocess.Popen([sys.executable, str(script), *map(str, args)], env=full_env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    with open(tmp_path / f"{name}.log", "w") as out:
+        process = subprocess.Popen([sys.executable, str(script), *map(str, args)],
+                                   env=full_env, stdout=out, stderr=subprocess.STDOUT)
+    process.log = tmp_path / f"{name}.log"
+    return process
+
+
+def _wait_for_all(processes, timeout):
+    """Waits until every process has exited, and returns their outputs. The first to fail,
+    or the deadline, ends the rest (a chief whose worker died waits forever for its trial)
+    and fails the test with every output."""
+    deadline = time.monotonic() + timeout
+    try:
+        while any(p.poll() is None for p in processes):
+            failed = [p for p in processes if p.returncode not in (None, 0)]
+            if failed or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+    finally:
+        for p in processes:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    outs = [p.log.read_text()[-3000:] for p in processes]
+    assert all(p.returncode == 0 for p in processes), (
+        f"exit codes {[p.returncode for p in processes]} (-9: ended here, after another "
+        f"failed or {timeout} s passed)", outs)
+    return outs
 
 
 @pytest.mark.slow
 def test_a_search_killed_mid_trial_resumes_without_repeating_finished_trials(tmp_path):
     log = tmp_path / "log.jsonl"
     killed = _run_child(tmp_path, [tmp_path / "d", log, 3, 2])  # dies in the second trial
-    killed.communicate(timeout=600)
-    assert killed.returncode == -9
-    resumed = _run_child(tmp_path, [tmp_path / "d", log, 3, 0])
-    out, _ = resumed.communicate(timeout=600)
-    assert resumed.returncode == 0, out[-3000:]
+    try:
+        killed.wait(timeout=300)
+    finally:
+        killed.kill()
+    assert killed.returncode == -9, killed.log.read_text()[-3000:]
+    _wait_for_all([_run_child(tmp_path, [tmp_path / "d", log, 3, 0])], timeout=300)
     runs = [json.dumps(json.loads(line)["values"], sort_keys=True)
             for line in log.read_text().splitlines()]
     # trial 0 once; trial 1 twice (killed, then rerun with the same values); trial 2 once.
@@ -246,11 +276,10 @@ def test_one_chief_and_two_workers_run_every_trial_exactly_once(tmp_path):
     log = tmp_path / "log.jsonl"
     env = {"KERASTUNER_ORACLE_IP": "127.0.0.1", "KERASTUNER_ORACLE_PORT": str(port)}
     args = [tmp_path / "d", log, 4, 0]
-    chief = _run_child(tmp_path, args, {**env, "KERASTUNER_TUNER_ID": "chief"})
-    workers = [_run_child(tmp_path, args, {**env, "KERASTUNER_TUNER_ID": f"tuner{i}"})
-               for i in range(2)]
-    outs = [p.communicate(timeout=900)[0] for p in [*workers, chief]]
-    assert all(p.returncode == 0 for p in [*workers, chief]), [o[-2000:] for o in outs]
+    chief = _run_child(tmp_path, args, {**env, "KERASTUNER_TUNER_ID": "chief"}, "chief")
+    workers = [_run_child(tmp_path, args, {**env, "KERASTUNER_TUNER_ID": f"tuner{i}"},
+                          f"tuner{i}") for i in range(2)]
+    _wait_for_all([*workers, chief], timeout=420)
     records = [json.loads(line) for line in log.read_text().splitlines()]
     values = [json.dumps(r["values"], sort_keys=True) for r in records]
     assert len(records) == 4 and len(set(values)) == 4  # every trial exactly once

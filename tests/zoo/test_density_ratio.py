@@ -13,6 +13,7 @@ import tensorflow as tf
 import tf_keras
 
 import zoo
+from kerasprob.layers.cross_fitting import fold_ids
 
 SEED_KL = 0.5 * (math.log(4.0) - 1.0 + (1.0 + 1.0) / 4.0)  # KL[N(1, 1) || N(0, 2^2)]
 
@@ -58,26 +59,78 @@ def test_seed_example_kl_exact_family():
     assert abs(est.kl_divergence(x_p).value - SEED_KL) < 0.02
 
 
+def exact_influence_standard_error(n_p, n_q):
+    """``sqrt(Var_p[log r] / N_p + Var_q[r] / N_q)`` of the seed pair, by Monte Carlo with
+    the exact ratio: the spread of an efficient KL estimate from N_p + N_q samples."""
+    rng = np.random.default_rng(123)
+    log_ratio_p = seed_log_ratio(rng.normal(1.0, 1.0, 2_000_000))
+    ratio_q = np.exp(seed_log_ratio(rng.normal(0.0, 2.0, 2_000_000)))
+    return math.sqrt(log_ratio_p.var() / n_p + ratio_q.var() / n_q)
+
+
 def test_seed_example_kl(seed_fit):
+    """On its own training sample the estimate is cross-fitted, and its standard error is
+    that of an efficient estimate (the exact ratio's influence function), not the Monte
+    Carlo spread of log r(x_p) alone (0.0056 here)."""
     est, x_p, _, _ = seed_fit
+    assert est.selected_network in ("quadratic", "quadratic+mlp", "mlp")
     estimate = est.kl_divergence(x_p)
-    assert abs(estimate.value - SEED_KL) < 0.04
-    assert 0.003 < estimate.standard_error < 0.006  # std(log r) / sqrt(20000)
+    assert abs(estimate.value - SEED_KL) < 0.03
+    assert estimate.standard_error == pytest.approx(exact_influence_standard_error(20000, 20000),
+                                                    rel=0.15)
     bound = est.kl_lower_bound(x_p, seed_samples(20000, 20000, seed=1)[1])
     assert abs(bound.value - SEED_KL) < 0.05
 
 
+def test_estimates_on_the_fitted_sample_are_out_of_fold(seed_fit):
+    """Each fitted point is scored by the fold member that did not see it: the estimate is
+    the mean of those log ratios, computed here member by member from the layer."""
+    est, x_p, _, _ = seed_fit
+    layer = est.classifier
+    fold_p = fold_ids(len(x_p), est.folds, seed=1)
+    members = np.asarray(layer.member_log_ratios(x_p[:4000]))[layer.selected]  # [k + 1, n]
+    by_hand = members[fold_p[:4000], np.arange(4000)]
+    log_ratio, cross_fitted = est._estimate_log_ratio(x_p, "x_p", "p")
+    assert cross_fitted
+    np.testing.assert_allclose(np.asarray(log_ratio)[:4000], by_hand, rtol=1e-5, atol=1e-5)
+    assert est.kl_divergence(x_p).value == pytest.approx(float(np.mean(log_ratio)), abs=1e-6)
+    # A fresh sample, or the fitted one altered, uses the all-data member.
+    altered = x_p.copy()
+    altered[0, 0] += 1e-3
+    log_ratio, cross_fitted = est._estimate_log_ratio(altered, "x_p", "p")
+    assert not cross_fitted
+    np.testing.assert_allclose(np.asarray(log_ratio), est.log_ratio(altered), rtol=1e-6)
+
+
+def test_cross_fitting_removes_the_bias_of_reusing_the_sample():
+    """p = q, so KL = 0. An unpenalized MLP fitted on 300 + 300 points overfits: its
+    all-data log ratio averaged over its own training sample is well above 0. Scored out
+    of fold, the estimate is within two standard errors of 0."""
+    rng = np.random.default_rng(8)
+    x_p, x_q = rng.normal(size=(300, 2)), rng.normal(size=(300, 2))
+    tf_keras.utils.set_random_seed(8)
+    est = zoo.DensityRatioEstimator(network="mlp", num_steps=600, batch_size=256)
+    est.fit(x_p, x_q, verbose=0)
+    in_sample = est.log_ratio(x_p).mean()
+    estimate = est.kl_divergence(x_p)
+    assert in_sample > 0.05
+    assert abs(estimate.value) < 2 * estimate.standard_error
+    assert estimate.value < in_sample - 0.05
+
+
 def test_the_classifier_owns_the_standardization(seed_fit):
-    """The estimator's classifier takes raw x (it carries the standardization fitted from
-    the pooled data): its estimates are the estimator's, and its log ratio equals the
-    network's on (x - mean) / std computed by hand."""
+    """The estimator's layer takes raw x (it carries the standardization fitted from the
+    pooled data): its log ratio is the selected candidate's all-data member on
+    (x - mean) / std computed by hand."""
     est, x_p, x_q, _ = seed_fit
-    assert float(est.classifier.kl_divergence(x_p).value) == pytest.approx(
-        float(est.kl_divergence(x_p).value), abs=1e-6)
+    layer = est.classifier
     pooled = np.concatenate([x_p, x_q], 0)
-    z = (x_p[:5] - pooled.mean(0)) / np.sqrt(np.maximum(pooled.var(0), 1e-12))
-    by_hand = np.asarray(est.classifier.network(z.astype("float32")))[:, 0]
+    z = ((x_p[:5] - pooled.mean(0)) / np.sqrt(np.maximum(pooled.var(0), 1e-12)))
+    by_hand = sum(np.asarray(part.members_first(z.astype("float32")))[-1]
+                  for part in layer.networks[layer.selected])
     np.testing.assert_allclose(est.log_ratio(x_p[:5]), by_hand, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(np.asarray(layer.log_ratio(x_p[:5])), by_hand, rtol=1e-4,
+                               atol=1e-4)
 
 
 def test_bayes_optimal_classifier(seed_fit):
@@ -147,6 +200,9 @@ def test_bimodal_ratio():
     tf_keras.utils.set_random_seed(0)
     est = zoo.DensityRatioEstimator()
     est.fit(x_p, x_q, verbose=0)
+    assert est.selected_network in ("quadratic+mlp", "mlp")
+    losses = est.held_out_loss
+    assert losses[est.selected_network] < losses["quadratic"] - 0.05  # one mode is not enough
     assert abs(est.kl_divergence(fresh).value - exact) < 0.1
     inner = fresh[:2000]
     assert np.corrcoef(est.log_ratio(inner), exact_log_ratio(inner))[0, 1] > 0.95
@@ -162,10 +218,14 @@ def test_ten_dimensional_gaussians():
     x_p = rng.multivariate_normal(mu_p, cov_p, 10_000)
     x_q = rng.multivariate_normal(mu_q, cov_q, 10_000)
     tf_keras.utils.set_random_seed(3)
-    est = zoo.DensityRatioEstimator(network="quadratic")
+    est = zoo.DensityRatioEstimator()
     est.fit(x_p, x_q, verbose=0)
+    assert est.selected_network == "quadratic"  # the exact family wins the cross-validation
+    assert est.held_out_loss["mlp"] > est.held_out_loss["quadratic"]
     fresh = rng.multivariate_normal(mu_p, cov_p, 20_000)
-    assert abs(est.kl_divergence(fresh).value - exact) < 0.03
+    estimate = est.kl_divergence(fresh)
+    assert abs(estimate.value - exact) < 0.03
+    assert abs(estimate.value - exact) < 3 * estimate.standard_error
 
 
 def test_datasets_and_samplers():
@@ -177,9 +237,12 @@ def test_datasets_and_samplers():
 
     x_p = seed_samples(5000, 1)[0]
     ds_p = tf.data.Dataset.from_tensor_slices(x_p.astype("float32")).shuffle(5000).batch(256)
-    est = zoo.DensityRatioEstimator(network="quadratic", num_steps=600)
+    est = zoo.DensityRatioEstimator(num_steps=600)
     est.fit(ds_p, sampler_q, verbose=0)
     assert est.input_shape == (1,)
+    # Chosen on batches held out before training (3 of the 19 batches of p: a fifth at
+    # most), and 3 draws of the sampler.
+    assert all(0.3 < loss < 0.7 for loss in est.held_out_loss.values())
     assert est.classifier.log_prior_odds == pytest.approx(math.log(256 / 512))
     assert abs(est.kl_divergence(x_p).value - SEED_KL) < 0.04
     # Two samplers (implicit distributions): fresh draws every step.
@@ -199,6 +262,10 @@ def test_save_load_equal_log_ratios(seed_fit, tmp_path):
     x = np.linspace(-4, 5, 37)[:, None]
     np.testing.assert_array_equal(loaded.log_ratio(x), est.log_ratio(x))
     assert loaded.classifier.log_prior_odds == est.classifier.log_prior_odds
+    assert loaded.selected_network == est.selected_network
+    assert loaded.held_out_loss == est.held_out_loss
+    x_p = seed_fit[1]
+    assert loaded.kl_divergence(x_p) == est.kl_divergence(x_p)  # still cross-fitted
 
 
 def test_validation_data_is_scored_each_epoch():

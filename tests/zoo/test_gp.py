@@ -469,16 +469,24 @@ def test_deep_gp_fits_a_step_better_than_one_gp():
     y = np.sign(x[:, 0]) + 0.05 * rng.normal(size=200)
     xt = np.linspace(-1, 1, 400)[:, None]
     yt = np.sign(xt[:, 0])
-    nlpd = {}
+    nlpd, error = {}, {}
     for name, model in [
         ("svgp", zoo.SVGPRegressor(num_inducing=20, noise_variance=0.1, learning_rate=0.02)),
         ("dgp", zoo.DeepGP(num_layers=2, num_inducing=20, noise_variance=0.1,
                            learning_rate=0.02, num_samples=4)),
     ]:
         model.fit(x, y, epochs=150, batch_size=50, verbose=0)
-        nlpd[name] = -np.mean(model.predict_log_density(xt, yt))
-    # seen here: one GP -0.04 nats, the two-layer deep GP -0.53
-    assert nlpd["dgp"] < nlpd["svgp"] - 0.2, nlpd
+        # The median: the few grid points inside the learnt step cost either model 20 to 80
+        # nats each, and where exactly its step lands moves the mean by +-0.5 nats between
+        # runs whose losses differ only by rounding (TensorFlow 2.18 and 2.21: the first
+        # epochs agree to 6 digits, the fits then drift apart).
+        nlpd[name] = -np.median(model.predict_log_density(xt, yt))
+        error[name] = np.mean(np.abs(model.predict(xt)[0].ravel() - yt))
+    # seen here over seeds 0-5, TensorFlow 2.18 and 2.21: median NLPD one GP -0.60 to -0.11,
+    # deep GP -1.09 to -0.72, better by 0.24 to 0.81; mean absolute error 0.08-0.12 and
+    # 0.02-0.07
+    assert nlpd["dgp"] < nlpd["svgp"] - 0.15, nlpd
+    assert error["dgp"] < error["svgp"], error
 
 
 def test_a_composite_kernel_passes_as_a_serialized_layer(tmp_path):

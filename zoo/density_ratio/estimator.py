@@ -63,11 +63,12 @@ class DensityRatioEstimator(ZooModel):
 
     **Capacity from the data.** With ``network="auto"`` a ladder of candidates (the
     quadratic family, exact for two Gaussians; a quadratic with a weight-decayed MLP
-    residual; an unpenalized MLP) is trained at once, each as ``folds`` fold members and one all-data
-    member (:class:`kerasprob.layers.CrossFittedLogRatio`); the candidate with the least
-    ``folds``-fold held-out loss is selected (``selected_network``, ``held_out_loss``, saved
-    with the model) and its all-data member is ``log r``. Streams (datasets, samplers)
-    choose on batches held out before training.
+    residual; an unpenalized MLP) is trained at once, each as ``folds`` fold members and
+    one all-data member (:class:`kerasprob.layers.CrossFittedLogRatio`). The least
+    flexible candidate whose ``folds``-fold held-out loss is within a standard error of
+    the best is selected (``selected_network``, ``held_out_loss``, saved with the model),
+    and its all-data member is ``log r``. Streams (datasets, samplers) choose on batches
+    held out before training.
 
     **Honest estimates.** On the very samples it was fitted on (recognised by their
     values), every estimate uses out-of-fold log ratios (cross-fitting: each point scored
@@ -334,9 +335,8 @@ class DensityRatioEstimator(ZooModel):
         oof_p, oof_q = self._out_of_fold(x_p, fold_p), self._out_of_fold(x_q, fold_q)
         loss = lambda labels, fold, oof: as_numpy(self.classifier.held_out_losses(  # noqa: E731
             labels, np.full(oof.shape[1], -1) if fold is None else fold, oof))
-        total = (loss(np.ones(len(x_p)), fold_p, oof_p).sum(1)
-                 + loss(np.zeros(len(x_q)), fold_q, oof_q).sum(1))
-        self.classifier.select(total / (len(x_p) + len(x_q)))
+        self.classifier.select(np.concatenate([loss(np.ones(len(x_p)), fold_p, oof_p),
+                                               loss(np.zeros(len(x_q)), fold_q, oof_q)], 1))
         best = self.classifier.selected
         log_ratio_p, ratio_q = oof_p[best].astype(np.float64), np.exp(oof_q[best].astype(
             np.float64))

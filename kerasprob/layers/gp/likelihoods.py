@@ -17,7 +17,7 @@ Calling the layer on ``[mean, var]`` returns ``predictive(mean, var)`` stacked o
 >>> import numpy as np
 >>> lik = Gaussian(variance=0.5, dtype="float64")
 >>> y, mu, var = np.array([[1.0]]), np.array([[0.5]]), np.array([[0.2]])
->>> float(np.round(lik.expected_log_likelihood(y, mu, var), 6))  # -log(2 pi 0.5)/2 - 0.45/1
+>>> float(np.round(lik.expected_log_likelihood(y, mu, var)[0], 6))  # -log(2 pi 0.5)/2 - 0.45/1
 -1.022365
 
 References:
