@@ -240,11 +240,13 @@ def test_datasets_and_samplers():
     est = zoo.DensityRatioEstimator(num_steps=600)
     est.fit(ds_p, sampler_q, verbose=0)
     assert est.input_shape == (1,)
-    # Chosen on batches held out before training (3 of the 19 batches of p: a fifth at
-    # most), and 3 draws of the sampler.
-    assert all(0.3 < loss < 0.7 for loss in est.held_out_loss.values())
+    assert all(0.3 < loss < 0.7 for loss in est.held_out_loss.values())  # scored out of fold
     assert est.classifier.log_prior_odds == pytest.approx(math.log(256 / 512))
-    assert abs(est.kl_divergence(x_p).value - SEED_KL) < 0.04
+    estimate = est.kl_divergence(x_p)
+    assert abs(estimate.value - SEED_KL) < min(0.05, 3 * estimate.standard_error)
+    # The learnt ratio's variance is that of 19 * 256 = 4864 samples of p, not of the
+    # 600 * 256 drawn: the standard error is at least that of an efficient estimate.
+    assert estimate.standard_error > 0.9 * exact_influence_standard_error(4864, 600 * 512)
     # Two samplers (implicit distributions): fresh draws every step.
     est2 = zoo.DensityRatioEstimator(network="quadratic", num_steps=600)
     est2.fit(lambda n: rng.normal(1.0, 1.0, (n, 1)), sampler_q, verbose=0)

@@ -67,8 +67,8 @@ class DensityRatioEstimator(ZooModel):
     one all-data member (:class:`kerasprob.layers.CrossFittedLogRatio`). The least
     flexible candidate whose ``folds``-fold held-out loss is within a standard error of
     the best is selected (``selected_network``, ``held_out_loss``, saved with the model),
-    and its all-data member is ``log r``. Streams (datasets, samplers) choose on batches
-    held out before training.
+    and its all-data member is ``log r``. Streams (datasets, samplers) assign folds by a
+    hash of each example's values, so a repeated or reshuffled example stays in its fold.
 
     **Honest estimates.** On the very samples it was fitted on (recognised by their
     values), every estimate uses out-of-fold log ratios (cross-fitting: each point scored
@@ -209,8 +209,8 @@ class DensityRatioEstimator(ZooModel):
 
     @property
     def held_out_loss(self):
-        """``{family: held-out objective per example}`` of the candidates (k-fold for
-        arrays, held-out batches for streams); zeros before a fit, empty without folds."""
+        """``{family: held-out objective per example}`` of the candidates (k-fold, out of
+        fold); zeros before a fit, empty without folds."""
         if self.folds is None or not self.built:
             return {}
         return dict(zip(self.classifier.candidates, self.classifier.held_out_loss.tolist()))
@@ -261,7 +261,7 @@ class DensityRatioEstimator(ZooModel):
             ``f(n) -> [n, d]`` (implicit distributions: fresh draws every step). Datasets and
             samplers are drawn batch against batch, ``batch_size / 2`` a side for
             samplers and arrays, the correction taken from the first batches' sizes; their
-            first batches are held out to choose the network.
+            examples are assigned folds by a hash of their values.
           epochs: default: ``num_steps`` steps in all (arrays), 1 (streams).
           batch_size: pooled batch size (arrays), default ``self.batch_size``.
           steps_per_epoch: steps per epoch of a stream, default ``num_steps``.
@@ -296,19 +296,28 @@ class DensityRatioEstimator(ZooModel):
             raise ValueError("batch_size applies to arrays; datasets bring their batches and "
                              "samplers draw batch_size / 2 of the constructor's batch_size. "
                              f"Received: batch_size={batch_size!r}")
-        hold_out = 0 if self.folds is None else samples.HELD_OUT_BATCHES
-        ds, d, (b_p, b_q), (held_p, held_q) = samples.pooled_stream(
-            x_p, x_q, self.batch_size, hold_out)
+        ds, d, (b_p, b_q), (size_p, size_q) = samples.pooled_stream(
+            x_p, x_q, self.batch_size, self.folds or 0)
         self._ensure_built(d)
         self.classifier.set_sample_sizes(b_p, b_q)
         self.classifier.adapt_standardization(
             np.concatenate([x for x, _ in ds.take(8).as_numpy_iterator()], 0))
+        if self.folds is None:
+            ds = ds.map(lambda x, target: (x, target[0]))
         steps = (steps_per_epoch or self.num_steps) * (epochs or 1)
         history = super().fit(ds, epochs=epochs or 1,
                               steps_per_epoch=steps_per_epoch or self.num_steps, **kwargs)
-        if held_p is not None and held_q is not None:
-            # Fresh samples: every member's all-data log ratio is out of sample.
-            self._select_and_record(held_p, held_q, None, None, steps * b_p, steps * b_q)
+        if self.folds is not None:
+            # Folds by content: each scored example is out of fold for its member, also
+            # when a finite dataset repeats it. The fit saw steps * b examples a side, or
+            # the whole of a finite dataset.
+            scored = list(ds.take(samples.SCORED_BATCHES).as_numpy_iterator())
+            x = np.concatenate([x for x, _ in scored])
+            labels, fold = (np.concatenate([target[i] for _, target in scored]) for i in (0, 1))
+            is_p = labels > 0.5
+            self._select_and_record(x[is_p], x[~is_p], fold[is_p], fold[~is_p],
+                                    min(steps * b_p, size_p or math.inf),
+                                    min(steps * b_q, size_q or math.inf))
         return history
 
     def _fold_ids(self, num, side):

@@ -14,8 +14,8 @@ import tensorflow as tf
 
 from kerasprob.validation import check_array
 
-#: Batches of each stream held out (never trained on) to choose the network.
-HELD_OUT_BATCHES = 8
+#: Pooled batches of a stream scored out of fold to choose the network after a fit.
+SCORED_BATCHES = 16
 
 
 def is_dataset(value):
@@ -83,17 +83,37 @@ def feature_size(name, source, feature_shape=None):
     return int(check_samples(name, source, feature_shape).shape[1])
 
 
-def stream(name, source, batch, d, hold_out):
-    """``(train, b, held_out)``: a repeating dataset of float32 batches ``[b, d]`` of one
-    class, its batch size, and ``[m b, d]`` samples drawn first and never trained on
-    (``hold_out`` batches; fewer for a short dataset, ``None`` for none)."""
+def content_folds(x, folds):
+    """Fold ids ``[batch]`` in ``0 .. folds - 1`` from a hash of each row's float32 bits:
+    the same example always lands in the same fold, however a stream orders, shuffles or
+    repeats it, so a fold member never sees its fold."""
+    bits = tf.cast(tf.bitcast(tf.cast(x, tf.float32), tf.int32), tf.int64)  # [b, d]
+    d = int(x.shape[-1])
+    weights = tf.constant(np.random.default_rng(0).integers(1, 2**31, d) * 2 + 1, tf.int64)
+    h = tf.reduce_sum(bits * weights, -1)
+    h = tf.bitwise.bitwise_xor(h, tf.bitwise.right_shift(h, 29)) * 0x2545F4914F6CDD1D
+    h = tf.bitwise.bitwise_xor(h, tf.bitwise.right_shift(h, 32))
+    return tf.cast(tf.math.floormod(h, folds), tf.int32)
+
+
+def stream(name, source, batch, d):
+    """``(train, b, size)``: a repeating dataset of float32 batches ``[b, d]`` of one class,
+    its batch size, and the number of distinct examples (``None``: unbounded or unknown)."""
     if is_dataset(source):
         spec = source.element_spec
         if not isinstance(spec, tf.TensorSpec) or spec.shape.rank not in (1, 2):
             raise ValueError(f"{name} must be a dataset of tensors [d] or batches [b, d]. "
                              f"Received: element_spec={spec}")
+        batches = int(source.cardinality())  # of the source's elements: -1, -2 unbounded
         if spec.shape.rank == 1:
+            batches = batches // batch if batches >= 0 else batches
             source = source.batch(batch, drop_remainder=True)
+        elif spec.shape[0] is None:
+            # Batches of one size: a short last batch would shift the class odds of its
+            # step, and so the intercept of log r (by (1 / batches) log(b_last / b)).
+            first = next(iter(source.take(1)), None)
+            if first is not None:
+                source = source.unbatch().batch(int(first.shape[0]), drop_remainder=True)
         first = next(iter(source.take(1)), None)
         if first is None:
             raise ValueError(f"{name} is an empty dataset")
@@ -101,15 +121,9 @@ def stream(name, source, batch, d, hold_out):
         if first.shape[-1] != d:
             raise ValueError(f"{name} must yield batches with {d} features. Received: a "
                              f"batch with shape {tuple(first.shape)}")
-        size = int(source.cardinality())
-        if size >= 0:  # finite: keep at least four fifths for training
-            hold_out = min(hold_out, size // 5)
-        held_out = None
-        if hold_out:
-            held_out = np.concatenate(list(source.take(hold_out).as_numpy_iterator()), 0)
-            source = source.skip(hold_out)
         train = source.map(lambda v: tf.cast(v, tf.float32)).repeat()
-        return train, int(first.shape[0]), held_out
+        size = batches * int(first.shape[0]) if batches >= 0 else None
+        return train, int(first.shape[0]), size
     if is_sampler(source):
         def draws():
             for _ in itertools.count():
@@ -119,35 +133,33 @@ def stream(name, source, batch, d, hold_out):
         if first.shape != (batch, d):
             raise ValueError(f"{name}(n) must return an array [n, {d}]. Received: "
                              f"{name}({batch}) with shape {first.shape}")
-        held_out = (np.concatenate([np.asarray(source(batch)) for _ in range(hold_out)], 0)
-                    if hold_out else None)
         signature = tf.TensorSpec((batch, d), tf.float32)
-        return tf.data.Dataset.from_generator(draws, output_signature=signature), batch, held_out
+        return tf.data.Dataset.from_generator(draws, output_signature=signature), batch, None
     x = check_samples(name, source)
     if x.shape[1] != d:
         raise ValueError(f"{name} must have {d} features. Received: {name} with shape "
                          f"{x.shape}")
-    x = x[np.random.default_rng(0).permutation(len(x))]
-    m = min(hold_out * batch, len(x) // 5)
-    held_out, x = (x[:m], x[m:]) if m >= 2 else (None, x)
     ds = tf.data.Dataset.from_tensor_slices(x).repeat().shuffle(min(len(x), 100_000))
-    return ds.batch(batch, drop_remainder=True), batch, held_out
+    return ds.batch(batch, drop_remainder=True), batch, len(x)
 
 
-def pooled_stream(x_p, x_q, batch_size, hold_out=HELD_OUT_BATCHES):
-    """The pooled dataset of ``(x, labels)`` batches, ``d``, ``(b_p, b_q)`` and the held-out
-    samples ``(held_p, held_q)`` (``None`` where a side holds none back)."""
+def pooled_stream(x_p, x_q, batch_size, folds=0):
+    """The pooled dataset of ``(x, (labels, fold))`` batches (fold ids by
+    :func:`content_folds`, or -1 without ``folds``), ``d``, ``(b_p, b_q)`` and the sides'
+    numbers of distinct examples ``(size_p, size_q)`` (``None``: unbounded)."""
     d_p, d_q = feature_size("x_p", x_p), feature_size("x_q", x_q)
     if d_p != d_q:
         raise ValueError("x_p and x_q must have the same number of features. Received: "
                          f"{d_p} and {d_q}")
     half = max(1, batch_size // 2)
-    ds_p, b_p, held_p = stream("x_p", x_p, half, d_p, hold_out)
-    ds_q, b_q, held_q = stream("x_q", x_q, half, d_q, hold_out)
+    ds_p, b_p, size_p = stream("x_p", x_p, half, d_p)
+    ds_q, b_q, size_q = stream("x_q", x_q, half, d_q)
 
     def mix(a, b):
+        x = tf.concat([a, b], 0)
         labels = tf.concat([tf.ones(tf.shape(a)[:1]), tf.zeros(tf.shape(b)[:1])], 0)
-        return tf.concat([a, b], 0), labels
+        fold = content_folds(x, folds) if folds else -tf.ones(tf.shape(x)[:1], tf.int32)
+        return x, (labels, fold)
 
     ds = tf.data.Dataset.zip((ds_p, ds_q)).map(mix).prefetch(2)
-    return ds, d_p, (b_p, b_q), (held_p, held_q)
+    return ds, d_p, (b_p, b_q), (size_p, size_q)
