@@ -98,8 +98,7 @@ class StackedMLP(tf_keras.layers.Layer):
 
 @register
 class StackedQuadratic(tf_keras.layers.Layer):
-    """``M`` quadratic functions ``f_m(x) = x^T A_m x + w_m^T x + b_m``, stacked:
-    ``[batch, d] -> [batch, M]``.
+    """``M`` quadratics ``x^T A_m x + w_m^T x + b_m``, stacked: ``[batch, d] -> [batch, M]``.
 
     The log density ratio of any two Gaussians is of this form. Weights start at zero;
     only the symmetric part of ``A_m`` matters.
