@@ -50,6 +50,10 @@ from kerasprob.validation import (
 FAMILIES = ("quadratic", "quadratic+mlp", "mlp")
 
 
+#: A held-out loss difference (nats per example) too small to pay for capacity.
+_NEGLIGIBLE = 1e-4
+
+
 def fold_ids(num, folds, seed=0):
     """Fold ids ``[num]`` in ``0 .. folds - 1``, sizes differing by at most one, in an
     order drawn from ``seed`` (assign each class separately for stratified folds)."""
@@ -213,8 +217,9 @@ class CrossFittedLogRatio(tf_keras.layers.Layer):
         """Select a candidate from per-example held-out losses ``[C, n]`` (the same ``n``
         examples for every candidate, e.g. :meth:`held_out_losses`) by the one-standard-error
         rule: the first candidate of the ladder (the least flexible) whose mean loss exceeds
-        the best by at most the standard error of their paired difference (Breiman et al.
-        1984, sec. 3.4.3), so that noise in the scores does not buy capacity."""
+        the best by at most the standard error of their paired difference (or by 1e-4 nats),
+        so that noise in the scores does not buy capacity (Breiman et al. 1984, sec. 3.4.3).
+        """
         losses = np.asarray(losses, np.float64).reshape(len(self.candidates), -1)
         losses = np.where(np.isfinite(losses), losses, np.inf)
         means = losses.mean(1)
@@ -225,7 +230,7 @@ class CrossFittedLogRatio(tf_keras.layers.Layer):
             if not np.all(np.isfinite(difference)):
                 continue
             se = difference.std(ddof=1) / np.sqrt(len(difference)) if len(difference) > 1 else 0
-            if difference.mean() <= se:
+            if difference.mean() <= max(se, _NEGLIGIBLE):
                 choice = c
                 break
         self._held_out_loss.assign(means)
@@ -240,6 +245,9 @@ class CrossFittedLogRatio(tf_keras.layers.Layer):
 
     def member_log_ratios(self, x):
         """``log r_cm(x)`` of every candidate ``c`` and member ``m``: ``[C, k + 1, batch]``."""
+        x = tf.convert_to_tensor(x)
+        if not self.built:
+            self.build(x.shape)
         features = self._features(x)
         outputs = [tf.add_n([part.members_first(features) for part in parts])
                    for parts in self.networks]
