@@ -92,18 +92,20 @@ def _as_matrix_y(residual, dtype):
     return residual[:, None] if residual.shape.rank == 1 else residual  # [N, P]
 
 
-def jittered_cholesky(kuu, jitter=DEFAULT_JITTER):
-    """``chol(K_uu + jitter * mean(diag K_uu) * I)``: ``[M, M] -> [M, M]`` lower triangular.
+def jittered_cholesky(kuu, jitter=DEFAULT_JITTER, name="K_uu"):
+    """``chol(K_uu + jitter * I)``: ``[M, M] -> [M, M]`` lower triangular.
 
-    The jitter is always added (as GPflow adds its default jitter), and the factor is taken
-    by :func:`kerasprob.math.linalg.safe_cholesky`, which escalates the jitter (with a
-    warning) where even that fails, and raises a ``CholeskyError`` naming ``Kuu``.
+    The jitter is absolute (GPflow's default, 1e-6), so it does not grow with the kernel's
+    variance: with Z = X the bound stays the exact log marginal likelihood to about
+    ``jitter * tr(K^-1 ...)`` nats whatever the variance. The factor is taken by
+    :func:`kerasprob.math.linalg.safe_cholesky`, which escalates the jitter (relative to the
+    mean diagonal, with a warning) only where the factorization fails, and raises a
+    ``CholeskyError`` naming ``name``.
     """
     kuu = tf.convert_to_tensor(kuu)
     if jitter:
-        scale = tf.stop_gradient(tf.reduce_mean(tf.linalg.diag_part(kuu)))
-        kuu = kuu + tf.cast(jitter, kuu.dtype) * scale * tf.eye(tf.shape(kuu)[-1], dtype=kuu.dtype)
-    return safe_cholesky(kuu, name="Kuu")
+        kuu = tf.linalg.set_diag(kuu, tf.linalg.diag_part(kuu) + tf.cast(jitter, kuu.dtype))
+    return safe_cholesky(kuu, name=name)
 
 
 def sgpr_statistics(chol_kuu, kuf, kff_diag, residual, noise_variance):
@@ -178,7 +180,7 @@ def titsias_bound(kuu, kuf, kff_diag, residual, noise_variance, jitter=DEFAULT_J
       kff_diag: ``diag K_ff``, ``[N]``.
       residual: ``y - m(X)``, ``[N]`` or ``[N, P]``.
       noise_variance: ``sigma^2``, scalar.
-      jitter: relative jitter of ``K_uu`` (ignored when ``chol_kuu`` is given).
+      jitter: absolute jitter of ``K_uu`` (ignored when ``chol_kuu`` is given).
       chol_kuu: optional precomputed ``chol(K_uu)``, ``[M, M]``.
 
     Returns:

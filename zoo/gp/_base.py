@@ -22,6 +22,7 @@ from kerasprob.validation import (
     check_array,
     check_bool,
     check_choice,
+    check_positive_float,
     check_positive_int,
     check_seed,
 )
@@ -55,6 +56,8 @@ class GaussianProcessModel(ZooModel):
         ``"float32"``. Variables, data and every computation use it, whatever the global
         mixed-precision policy says.
       learning_rate: Adam learning rate.
+      jitter: absolute jitter on the diagonal of ``K_uu`` (escalated, with a warning, only
+        where its Cholesky factorization fails; see :class:`kerasprob.layers.gp.SVGP`).
 
     Input: ``x`` ``[batch, D]``. Targets: see the subclass.
     """
@@ -65,7 +68,7 @@ class GaussianProcessModel(ZooModel):
 
     def __init__(self, input_shape=None, num_inducing=50, kernel="rbf", inducing_init="kmeans",
                  train_inducing=True, seed=0, precision="float64", learning_rate=1e-2,
-                 **kwargs):
+                 jitter=1e-6, **kwargs):
         precision = check_choice("precision", precision, PRECISIONS)
         kwargs.pop("dtype", None)  # the dtype is `precision`
         super().__init__(learning_rate=learning_rate, dtype=precision, **kwargs)
@@ -84,6 +87,7 @@ class GaussianProcessModel(ZooModel):
         self.train_inducing = check_bool("train_inducing", train_inducing)
         self.seed = check_seed("seed", seed)
         self.precision = precision
+        self.jitter = check_positive_float("jitter", jitter, allow_zero=True)
         self.loss_tracker = tf_keras.metrics.Mean(name="loss", dtype=precision)
         # Whether the inducing inputs were set from data (saved with the model, so a loaded
         # model is not re-initialized by its next fit).
@@ -105,7 +109,8 @@ class GaussianProcessModel(ZooModel):
         ``whiten``, ``q_diag``, ...; whitened with a full ``q_sqrt`` by default)."""
         return SVGP(self.kernel, self.num_inducing, input_dim, num_latent_gps=num_latent_gps,
                     mean_function=mean_function, train_inducing=self.train_inducing,
-                    seed=self.seed, dtype=self.precision, name=name, **kwargs)
+                    jitter=self.jitter, seed=self.seed, dtype=self.precision, name=name,
+                    **kwargs)
 
     def _svgp_layers(self):
         """The model's SVGP layers, input side first."""

@@ -48,6 +48,7 @@ from kerasprob.layers.gp import kernels as kernel_lib
 from kerasprob.math import gp as gp_math
 from kerasprob.math.linalg import safe_cholesky
 from kerasprob.math.positive import inverse_softplus, positive
+from kerasprob.math.sgpr import jittered_cholesky
 from kerasprob.serialization import register, serialize
 from kerasprob.validation import (
     check_array,
@@ -86,8 +87,10 @@ class SVGP(DistributionLayer):
       num_data: N, the training-set size the KL is divided by (None: 1, i.e. the KL is added
         whole; :meth:`set_num_data` changes it, e.g. at ``fit``).
       full_cov: output the full covariance over the batch instead of the marginals.
-      jitter: relative jitter always added to ``K_uu`` (times its mean diagonal) before
-        :func:`kerasprob.math.linalg.safe_cholesky`, which escalates it where needed.
+      jitter: absolute jitter added to the diagonal of ``K_uu`` (GPflow's default, 1e-6)
+        before :func:`kerasprob.math.linalg.safe_cholesky`, which escalates it (relative to
+        the mean diagonal, with a warning) only where the factorization fails; 0 for none.
+        Absolute, so a kernel variance of 2500 gets no more jitter than one of 1.
       convert_to_tensor_fn: how the output becomes a tensor for the next layer or
         ``predict``: ``"sample"``, ``"mean"`` or ``"mode"``.
       seed: seed of the initial inducing inputs (standard normal draws until
@@ -238,13 +241,8 @@ class SVGP(DistributionLayer):
 
     # ------------------------------------------------------------------------------ math
     def kuu_cholesky(self):
-        """``chol(K_uu + jitter * mean(diag K_uu) I)``, ``[M, M]`` (safe, escalating)."""
-        z = self.inducing_inputs
-        kuu = self.kernel.matrix(z)
-        if self.jitter:
-            scale = tf.reduce_mean(tf.linalg.diag_part(kuu))
-            kuu = tf.linalg.set_diag(kuu, tf.linalg.diag_part(kuu) + self.jitter * scale)
-        return safe_cholesky(kuu, name="K_uu")
+        """``chol(K_uu + jitter I)``, ``[M, M]`` (safe: escalating only where it fails)."""
+        return jittered_cholesky(self.kernel.matrix(self.inducing_inputs), self.jitter)
 
     def prior_kl(self, chol_kuu=None):
         """``sum_l KL[q(u_l) || p(u_l)]``, a scalar (:func:`kerasprob.math.gp.prior_kl`)."""
