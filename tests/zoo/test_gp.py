@@ -469,6 +469,12 @@ def test_sgpr_posterior_from_a_dataset_equals_the_one_from_arrays():
     gp.fit(x, y, epochs=5, verbose=0)
     mean, var = gp.predict(XS)
     ds = tf.data.Dataset.from_tensor_slices((x, y[:, None])).batch(7)
+    from_ds = zoo.SGPR(num_inducing=8)
+    from_ds.fit(ds, epochs=2, verbose=0)  # N = 50 counted; q(u) set after the fit
+    assert float(from_ds.num_data.numpy()) == 50.0
+    set_by_fit = from_ds.predict(XS)[0]
+    from_ds.update_posterior(x, y)
+    np.testing.assert_allclose(from_ds.predict(XS)[0], set_by_fit, rtol=1e-9, atol=1e-12)
     gp.update_posterior(ds)
     m2, v2 = gp.predict(XS)
     np.testing.assert_allclose(m2, mean, rtol=1e-9, atol=1e-12)
@@ -478,17 +484,29 @@ def test_sgpr_posterior_from_a_dataset_equals_the_one_from_arrays():
         gp.update_posterior(ds.repeat())
 
 
-def test_training_from_a_dataset_needs_num_data_and_input_shape():
+def test_training_from_a_dataset_reads_its_shape_size_and_inducing_inputs():
+    """From a finite dataset: input_shape from its element_spec, N counted over one pass
+    (the KL is divided by it, never silently by 1), Z from its first batches, the constant
+    mean from their targets. A dataset of unknown size needs set_num_data first."""
     x, y = toy(n=48)
     ds = tf.data.Dataset.from_tensor_slices((x, y[:, None])).batch(16)
-    with pytest.raises(ValueError, match="input_shape is read from the first fit"):
-        zoo.SVGPRegressor(num_inducing=4).fit(ds, epochs=1, verbose=0)
-    gp = zoo.SVGPRegressor(input_shape=1, num_inducing=4)
-    gp.set_num_data(len(x))
-    gp.set_inducing_inputs(x[:4])
-    assert float(gp.gp.num_data_weight.numpy()) == 48.0
+    gp = zoo.SVGPRegressor(num_inducing=4)
     history = gp.fit(ds, epochs=2, verbose=0)
     assert len(history.history["loss"]) == 2
+    assert gp.input_shape == (1,)
+    assert float(gp.gp.num_data_weight.numpy()) == 48.0
+    z = gp.gp.inducing_inputs.numpy()
+    assert z.min() >= x.min() - 0.5 and z.max() <= x.max() + 0.5
+    endless = tf.data.Dataset.from_tensor_slices((x, y[:, None])).repeat().batch(16)
+    with pytest.raises(ValueError, match=r"Call set_num_data\(N\) before fit"):
+        zoo.SVGPRegressor(num_inducing=4).fit(endless, epochs=1, steps_per_epoch=2, verbose=0)
+    gp = zoo.SVGPRegressor(input_shape=1, num_inducing=4)
+    gp.set_num_data(480)
+    gp.set_inducing_inputs(x[:4])
+    gp.fit(endless, epochs=1, steps_per_epoch=3, verbose=0)
+    assert float(gp.gp.num_data_weight.numpy()) == 480.0
+    # Z set by hand stays (3 Adam steps move it by ~3 learning rates, not to k-means centres).
+    np.testing.assert_allclose(gp.gp.inducing_inputs.numpy()[:, 0], x[:4, 0], atol=0.05)
     with pytest.raises(ValueError, match="num_inducing=4 rows"):
         gp.set_inducing_inputs(x[:3])
 

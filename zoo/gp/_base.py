@@ -216,6 +216,39 @@ class GaussianProcessModel(ZooModel):
             self._initialize_from_targets(y)
             self.initialized.assign(1.0)
 
+    def _prepare_dataset_fit(self, dataset):
+        """``N`` counted over one pass of a finite dataset (unless set), and at the first fit
+        the inducing inputs from its first batches (up to ``max(4096, 10 M)`` examples)."""
+        if not self._num_data_set:
+            size = int(dataset.cardinality())
+            if size < 0:
+                raise ValueError(
+                    "x is a tf.data.Dataset of unknown or infinite size, so the number of "
+                    "training examples N (the KL is divided by it) cannot be counted. Call "
+                    f"set_num_data(N) before fit. Received: cardinality {size}")
+            n = int(dataset.reduce(np.int64(0), lambda total, batch: total + tf.cast(
+                tf.shape(tf.nest.flatten(batch)[0])[0], tf.int64)))
+            self._check_num_data(n)
+            self.set_num_data(n)
+        if not self.initialized.numpy():
+            xs, ys, total = [], [], 0
+            for batch in dataset:
+                xs.append(np.asarray(batch[0]))
+                ys.append(np.asarray(batch[1]))
+                total += len(xs[-1])
+                if total >= max(4096, 10 * self.num_inducing):
+                    break
+            x, y = np.concatenate(xs, 0).astype(self.precision), np.concatenate(ys, 0)
+            self._check_num_data(len(x))
+            self._set_inducing_inputs(self._inducing_from_data(x))
+            self._initialize_from_targets(y)
+            self.initialized.assign(1.0)
+
+    @property
+    def _num_data_set(self):
+        """Whether ``N`` was set, by :meth:`set_num_data` or an earlier fit."""
+        return bool(self.initialized.numpy()) or float(self.num_data.numpy()) != 1.0
+
     def _initialize_from_targets(self, y):
         """Data-dependent initialization from the first fit's targets (none by default)."""
 
@@ -225,19 +258,21 @@ class GaussianProcessModel(ZooModel):
         ``num_data`` is set to ``N`` (the KL term is divided by it); the first ``fit``
         places the inducing inputs (``inducing_init``). Keyword arguments go to
         ``tf_keras.Model.fit`` (``epochs``, ``validation_data``, ``callbacks``, ...).
-        A ``tf.data.Dataset`` is checked by its ``element_spec`` and sets nothing: build the
-        model and call ``set_num_data`` / ``set_inducing_inputs`` first. A regressor's
-        constant mean starts at the mean of the first ``fit``'s ``y``.
+        A ``tf.data.Dataset`` of ``(x, y)`` batches is checked by its ``element_spec``;
+        unless :meth:`set_num_data` was called, ``N`` is counted over one pass of it (a
+        dataset of unknown or infinite size is refused: ``N`` is never silently 1), and the
+        first fit places the inducing inputs from its first batches. A regressor's constant
+        mean starts at the mean of the first ``fit``'s ``y``.
         """
-        if isinstance(x, tf.data.Dataset):
-            self._require_built()
-        elif y is None:
+        if not isinstance(x, tf.data.Dataset) and y is None:
             raise ValueError(f"{type(self).__name__}.fit needs targets y. Received: y=None")
         return super().fit(x, y, **kwargs)
 
     def prepare_fit(self, x, y, fit_kwargs):
         """``num_data`` and, at the first fit, the inducing inputs, from the checked data."""
-        if not isinstance(x, tf.data.Dataset):
+        if isinstance(x, tf.data.Dataset):
+            self._prepare_dataset_fit(x)
+        else:
             self._prepare_fit(x, y)
             if fit_kwargs.get("batch_size") is None:
                 fit_kwargs = {**fit_kwargs, "batch_size": self._default_batch_size(len(x))}

@@ -114,13 +114,15 @@ class SGPR(RegressionMixin, GaussianProcessModel):
         """Train the hyperparameters on the collapsed bound, then set the optimal q(u).
 
         ``x`` ``[N, D]``, ``y`` ``[N]`` or ``[N, 1]``; keyword arguments go to
-        ``tf_keras.Model.fit`` (``batch_size`` defaults to ``N``). With a
-        ``tf.data.Dataset`` of ``(x, y)`` batches, call :meth:`update_posterior` on
-        (a finite pass over) the data after ``fit``.
+        ``tf_keras.Model.fit`` (``batch_size`` defaults to ``N``). A finite
+        ``tf.data.Dataset`` of ``(x, y)`` batches gets q(u) from one more pass over it; after
+        a fit on an infinite one, call :meth:`update_posterior` on a finite pass.
         """
         history = super().fit(x, y, **kwargs)
         if not isinstance(x, tf.data.Dataset):
             self.update_posterior(x, y)
+        elif int(x.cardinality()) >= 0:
+            self.update_posterior(x)
         return history
 
     def fit_variables(self):
