@@ -97,7 +97,7 @@ class CrossFittedLogRatio(tf_keras.layers.Layer):
     ``[batch]``, float32 at least.
     """
 
-    def __init__(self, candidates=FAMILIES, folds=5, hidden_units=(64, 64), activation="relu",
+    def __init__(self, candidates=FAMILIES, folds=5, hidden_units=(32, 32), activation="relu",
                  weight_decay=1e-3, objective="bce", standardize=True, **kwargs):
         super().__init__(**kwargs)
         candidates = [candidates] if isinstance(candidates, str) else list(candidates)
@@ -176,6 +176,9 @@ class CrossFittedLogRatio(tf_keras.layers.Layer):
     def set_sample_sizes(self, num_p, num_q):
         """Set each member's class odds ``log(N_p / N_q)`` from the numbers of samples of
         ``p`` and ``q`` it trains on: scalars, or ``[folds + 1]`` per member."""
+        if not self.built:
+            raise ValueError("set_sample_sizes needs a built layer: call it on a batch (or "
+                             "build(input_shape)) first")
         num_p = np.broadcast_to(np.asarray(num_p, np.float64), (self.members,))
         num_q = np.broadcast_to(np.asarray(num_q, np.float64), (self.members,))
         if np.any(num_p <= 0) or np.any(num_q <= 0):
