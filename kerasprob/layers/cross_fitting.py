@@ -33,7 +33,7 @@ import numpy as np
 import tensorflow as tf
 import tf_keras
 
-from kerasprob.layers.density_ratio import adapt_once
+from kerasprob.layers.density_ratio import adapt_once, x_shape
 from kerasprob.layers.stacked import StackedMLP, StackedQuadratic
 from kerasprob.math import density_ratio as dr
 from kerasprob.serialization import register
@@ -144,10 +144,7 @@ class CrossFittedLogRatio(tf_keras.layers.Layer):
         return parts
 
     def build(self, input_shape):
-        if isinstance(input_shape, (list, tuple)) and input_shape and isinstance(
-                input_shape[0], (list, tuple, tf.TensorShape)):
-            input_shape = input_shape[0]
-        input_shape = tf.TensorShape(input_shape)
+        input_shape = x_shape(input_shape)
         if self.standardization is not None:
             self.standardization.build(input_shape)
         for part in self.parts:
@@ -325,10 +322,7 @@ class CrossFittedLogRatio(tf_keras.layers.Layer):
         return log_ratio
 
     def compute_output_shape(self, input_shape):
-        if isinstance(input_shape, (list, tuple)) and isinstance(
-                input_shape[0], (list, tuple, tf.TensorShape)):
-            input_shape = input_shape[0]
-        return tf.TensorShape(input_shape)[:1]
+        return x_shape(input_shape)[:1]
 
     def get_config(self):
         return {

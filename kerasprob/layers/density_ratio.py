@@ -65,6 +65,14 @@ class QuadraticLogRatio(tf_keras.layers.Layer):
 
 
 
+def x_shape(input_shape):
+    """The shape of ``x`` from the input shape of ``x`` or of ``[x, labels, ...]``."""
+    if isinstance(input_shape, (list, tuple)) and input_shape and isinstance(
+            input_shape[0], (list, tuple, tf.TensorShape)):
+        input_shape = input_shape[0]
+    return tf.TensorShape(input_shape)
+
+
 def adapt_once(normalization, x):
     """Set a built ``tf_keras.layers.Normalization``'s mean and variance from ``x`` ``[n, d]``
     unless already set (in numpy: ``adapt()`` costs seconds)."""
@@ -153,12 +161,10 @@ class DensityRatioClassifier(tf_keras.layers.Layer):
         self._log_prior_odds = None
 
     def build(self, input_shape):
-        if isinstance(input_shape, (list, tuple)) and input_shape and isinstance(
-                input_shape[0], (list, tuple, tf.TensorShape)):
-            input_shape = input_shape[0]
+        input_shape = x_shape(input_shape)
         if self.standardization is not None:
-            self.standardization.build(tf.TensorShape(input_shape))
-        self.network.build(tf.TensorShape(input_shape))
+            self.standardization.build(input_shape)
+        self.network.build(input_shape)
         self._log_prior_odds = self.add_weight(
             "log_prior_odds", shape=(), trainable=False, dtype=self._loss_dtype(),
             initializer=tf_keras.initializers.Constant(self._initial_log_prior_odds),
@@ -208,10 +214,7 @@ class DensityRatioClassifier(tf_keras.layers.Layer):
         return log_ratio
 
     def compute_output_shape(self, input_shape):
-        if isinstance(input_shape, (list, tuple)) and isinstance(
-                input_shape[0], (list, tuple, tf.TensorShape)):
-            input_shape = input_shape[0]
-        return tf.TensorShape(input_shape)[:1]
+        return x_shape(input_shape)[:1]
 
     # ---------------------------------------------------------------- the math
     def log_ratio(self, x):
