@@ -38,6 +38,7 @@ __all__ = [
     "CholeskyError",
     "CholeskyJitterWarning",
     "cholesky_append",
+    "cholesky_of_inverse",
     "cholesky_update",
     "is_cholesky_error",
     "safe_cholesky",
@@ -238,6 +239,27 @@ def _cholesky_grad(chol, grad):
     both = tf.linalg.triangular_solve(chol, tf.linalg.adjoint(left), lower=True, adjoint=True)
     both = tf.linalg.adjoint(both)  # L^{-T} M L^{-1}
     return 0.5 * (both + tf.linalg.adjoint(both))
+
+
+def cholesky_of_inverse(matrix):
+    """Lower-triangular ``T`` with ``T T^T = A^{-1}``: ``[..., n, n] -> [..., n, n]``, for a
+    positive-definite ``A``, without forming the inverse.
+
+    With ``J`` the exchange matrix and ``R = chol(J A J)``, ``A^{-1} = T T^T`` for
+    ``T = J R^{-T} J`` (lower triangular, positive diagonal): one Cholesky and one triangular
+    solve.
+
+    >>> a = np.array([[4.0, 2.0], [2.0, 3.0]])
+    >>> t = cholesky_of_inverse(a).numpy()
+    >>> bool(np.allclose(t @ t.T, np.linalg.inv(a)) and t[0, 1] == 0.0)
+    True
+    """
+    matrix = tf.convert_to_tensor(matrix)
+    flipped = tf.reverse(matrix, axis=[-2, -1])
+    chol = tf.linalg.cholesky(flipped)
+    eye = tf.eye(tf.shape(matrix)[-1], batch_shape=tf.shape(matrix)[:-2], dtype=matrix.dtype)
+    inv_t = tf.linalg.triangular_solve(chol, eye, lower=True, adjoint=True)  # R^{-T}, upper
+    return tf.reverse(inv_t, axis=[-2, -1])
 
 
 def safe_cholesky(matrix, jitter=1e-6, max_tries=5, name="matrix"):

@@ -49,7 +49,7 @@ from typing import NamedTuple
 
 import tensorflow as tf
 
-from kerasprob.math.linalg import safe_cholesky
+from kerasprob.math.linalg import cholesky_of_inverse, safe_cholesky
 
 __all__ = [
     "SGPRStatistics",
@@ -193,19 +193,6 @@ def titsias_bound(kuu, kuf, kff_diag, residual, noise_variance, jitter=DEFAULT_J
     return collapsed_bound(stats, noise_variance)
 
 
-def _reversed_cholesky_of_inverse(matrix):
-    """Lower-triangular ``T`` with ``T T^T = matrix^{-1}``, ``[M, M]``, without an inverse.
-
-    With ``J`` the exchange matrix and ``R = chol(J matrix J)``, ``matrix^{-1} = T T^T``
-    for ``T = J R^{-T} J`` (lower triangular, positive diagonal).
-    """
-    flipped = tf.reverse(matrix, axis=[-2, -1])
-    chol = tf.linalg.cholesky(flipped)
-    eye = tf.eye(tf.shape(matrix)[-1], dtype=matrix.dtype)
-    inv_t = tf.linalg.triangular_solve(chol, eye, lower=True, adjoint=True)  # R^{-T}, upper
-    return tf.reverse(inv_t, axis=[-2, -1])
-
-
 def optimal_inducing_distribution(stats, noise_variance, chol_kuu=None, whiten=True):
     """The ``q(u)`` maximizing the ELBO: ``(q_mu [M, P], q_sqrt [M, M])``.
 
@@ -222,8 +209,8 @@ def optimal_inducing_distribution(stats, noise_variance, chol_kuu=None, whiten=T
     """
     chol_b, c = _chol_b_and_c(stats, noise_variance)
     q_mu = tf.linalg.triangular_solve(chol_b, c, lower=True, adjoint=True)  # [M, P]
-    q_sqrt = _reversed_cholesky_of_inverse(tf.eye(tf.shape(chol_b)[-1], dtype=chol_b.dtype)
-                                           + stats.aat)  # [M, M]
+    eye = tf.eye(tf.shape(chol_b)[-1], dtype=chol_b.dtype)
+    q_sqrt = cholesky_of_inverse(eye + stats.aat)  # [M, M]
     if whiten:
         return q_mu, q_sqrt
     if chol_kuu is None:

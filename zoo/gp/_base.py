@@ -18,6 +18,7 @@ import tf_keras
 from kerasprob.layers.gp import SVGP
 from kerasprob.layers.gp.kernels import KERNELS
 from kerasprob.math import gp as gp_math
+from kerasprob.optimizers import NaturalGradient
 from kerasprob.validation import (
     check_array,
     check_bool,
@@ -58,6 +59,11 @@ class GaussianProcessModel(ZooModel):
       learning_rate: Adam learning rate.
       jitter: absolute jitter on the diagonal of ``K_uu`` (escalated, with a warning, only
         where its Cholesky factorization fails; see :class:`kerasprob.layers.gp.SVGP`).
+      natural_gradient: ``None`` (Adam moves every weight) or a step size ``gamma`` in
+        ``(0, 1]``: ``q(u)`` then takes natural-gradient steps and the other weights Adam's
+        (:class:`kerasprob.optimizers.NaturalGradient`). With a Gaussian likelihood and the
+        whole training set in one batch, ``gamma=1`` puts ``q(u)`` at its optimum each step;
+        with minibatches or other likelihoods, 0.1 is steadier.
 
     Input: ``x`` ``[batch, D]``. Targets: see the subclass.
     """
@@ -68,7 +74,7 @@ class GaussianProcessModel(ZooModel):
 
     def __init__(self, input_shape=None, num_inducing=50, kernel="rbf", inducing_init="kmeans",
                  train_inducing=True, seed=0, precision="float64", learning_rate=1e-2,
-                 jitter=1e-6, **kwargs):
+                 jitter=1e-6, natural_gradient=None, **kwargs):
         precision = check_choice("precision", precision, PRECISIONS)
         kwargs.pop("dtype", None)  # the dtype is `precision`
         super().__init__(learning_rate=learning_rate, dtype=precision, **kwargs)
@@ -88,6 +94,7 @@ class GaussianProcessModel(ZooModel):
         self.seed = check_seed("seed", seed)
         self.precision = precision
         self.jitter = check_positive_float("jitter", jitter, allow_zero=True)
+        self.natural_gradient = self._check_natural_gradient(natural_gradient)
         self.loss_tracker = tf_keras.metrics.Mean(name="loss", dtype=precision)
         # Whether the inducing inputs were set from data (saved with the model, so a loaded
         # model is not re-initialized by its next fit).
@@ -97,6 +104,29 @@ class GaussianProcessModel(ZooModel):
         self.num_data = self.add_weight(
             name="num_data", shape=(), dtype=precision, trainable=False,
             initializer=tf_keras.initializers.Constant(1.0))
+
+    #: Whether ``q(u)`` is trained by gradients (so ``natural_gradient`` applies).
+    variational_by_gradient = True
+
+    def _check_natural_gradient(self, gamma):
+        if gamma is None:
+            return None
+        if not self.variational_by_gradient:
+            raise ValueError(
+                f"{type(self).__name__} sets q(u) in closed form, not by gradient steps; "
+                f"natural_gradient does not apply. Received: natural_gradient={gamma!r}")
+        gamma = check_positive_float("natural_gradient", gamma)
+        if gamma > 1.0:
+            raise ValueError(f"natural_gradient must be in (0, 1]. Received: "
+                             f"natural_gradient={gamma}")
+        return gamma
+
+    def compile(self, optimizer=None, **kwargs):
+        """:class:`kerasprob.optimizers.NaturalGradient` when ``natural_gradient`` is set
+        (else :class:`zoo.base.ZooModel`'s Adam), unless ``optimizer`` is given."""
+        if optimizer is None and self.natural_gradient is not None:
+            optimizer = NaturalGradient(self.natural_gradient, self.learning_rate)
+        super().compile(optimizer=optimizer, **kwargs)
 
     @property
     def kernel(self):

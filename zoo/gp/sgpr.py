@@ -72,6 +72,8 @@ class SGPR(RegressionMixin, GaussianProcessModel):
         self.mean_function = check_choice("mean_function", mean_function, MEAN_FUNCTIONS)
         self._finish()
 
+    variational_by_gradient = False  # q(u) is set to its optimum after each fit
+
     def build_layers(self):
         # The SVGP layer holds Z, the kernel, the mean and q(v); here q(v) is not trained by
         # gradients but set to its optimum after each fit (prior N(0, I) before).

@@ -47,8 +47,10 @@ from kerasprob.distributions import DistributionLayer
 from kerasprob.layers.gp import kernels as kernel_lib
 from kerasprob.math import gp as gp_math
 from kerasprob.math.linalg import safe_cholesky
+from kerasprob.math.natural_gradients import natural_gradient_step
 from kerasprob.math.positive import inverse_softplus, positive
 from kerasprob.math.sgpr import jittered_cholesky
+from kerasprob.optimizers import register_natural_parameters
 from kerasprob.serialization import register, serialize
 from kerasprob.validation import (
     check_array,
@@ -160,6 +162,7 @@ class SVGP(DistributionLayer):
             name="num_data", shape=(), dtype=self.dtype, trainable=False,
             initializer=tf_keras.initializers.Constant(float(self.num_data or 1)))
         self.kernel.ensure_built()
+        register_natural_parameters(self, self.natural_parameters())
         super().build(input_shape)
 
     @property
@@ -168,6 +171,27 @@ class SVGP(DistributionLayer):
         if self.q_diag:
             return positive(self.raw_q_sqrt)
         return tf.linalg.band_part(self.raw_q_sqrt, -1, 0)
+
+    def natural_parameters(self):
+        """``(q_mu, raw q_sqrt)``: the variables :class:`kerasprob.optimizers.NaturalGradient`
+        moves by natural gradients."""
+        return self.q_mu, self.raw_q_sqrt
+
+    def natural_gradient_values(self, gradients, gamma):
+        """New ``(q_mu, raw q_sqrt)`` after one natural-gradient step of size ``gamma``.
+
+        ``gradients`` are those of a per-example loss (the layer adds ``KL / N``) for
+        :meth:`natural_parameters`; times ``N`` they are the gradients of ``-ELBO``, which
+        :func:`kerasprob.math.natural_gradients.natural_gradient_step` takes.
+        """
+        grad_mu, grad_raw = (tf.cast(g, self.dtype) * self.num_data_weight for g in gradients)
+        if self.q_diag:  # q_sqrt = softplus(raw): d/d q_sqrt = d/d raw / sigmoid(raw)
+            grad_sqrt = grad_raw / tf.sigmoid(self.raw_q_sqrt)
+        else:
+            grad_sqrt = grad_raw
+        q_mu, q_sqrt = natural_gradient_step(self.q_mu, self.q_sqrt, grad_mu, grad_sqrt, gamma)
+        raw = tfp.math.softplus_inverse(q_sqrt) if self.q_diag else q_sqrt
+        return q_mu, raw
 
     def set_num_data(self, num_data):
         """Set N, the training-set size the KL is divided by (no retracing)."""
