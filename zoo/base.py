@@ -405,7 +405,12 @@ class ZooModel(tf_keras.Model):
         callbacks = list(callbacks or [])
         if not any(isinstance(c, TerminateOnNaN) for c in callbacks):
             callbacks.append(TerminateOnNaN())
-        return super().fit(x, y, validation_data=validation_data, callbacks=callbacks, **kwargs)
+        return self.run_fit(x, y, validation_data=validation_data, callbacks=callbacks, **kwargs)
+
+    def run_fit(self, x, y, **kwargs):
+        """The training loop on checked, prepared data: ``tf_keras.Model.fit`` (a model
+        trained otherwise, e.g. by L-BFGS, overrides it)."""
+        return tf_keras.Model.fit(self, x, y, **kwargs)
 
     @staticmethod
     def is_validation_pass(kwargs):

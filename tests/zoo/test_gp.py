@@ -58,7 +58,7 @@ XS = np.linspace(-3.5, 3.5, 15)[:, None]
 def test_sgpr_with_inducing_points_at_the_data_is_the_exact_gp():
     x, y = toy()
     gp = zoo.SGPR(num_inducing=len(x), noise_variance=0.05, train_inducing=False,
-                  mean_function="zero")
+                  mean_function="zero", solver="adam")
     gp.fit(x, y, epochs=3, verbose=0)  # hyperparameters move; q(u) is then set for them
     gp.set_inducing_inputs(x)
     gp.update_posterior(x, y)
@@ -108,11 +108,41 @@ def test_sgpr_at_the_data_is_exact_for_a_large_variance_composite_kernel():
     assert exact - relative.collapsed_bound(t, y) > 0.5
 
 
+@pytest.mark.parametrize("scale", [1.0, 50.0])
+def test_sgpr_fit_with_defaults_reaches_scikit_learns_optimum(scale):
+    """L-BFGS by default: the exact log marginal likelihood at the fitted hyperparameters
+    (Z = X, so the bound is exact) within 0.5 nats of scikit-learn's L-BFGS optimum with
+    restarts, for a unit-scale target and one of variance ~2500 (Adam would move a softplus
+    variance about one learning rate per step)."""
+    from sklearn.gaussian_process import GaussianProcessRegressor
+    from sklearn.gaussian_process.kernels import RBF, WhiteKernel
+    from sklearn.gaussian_process.kernels import ConstantKernel as Constant
+
+    rng = np.random.default_rng(3)
+    x = np.sort(rng.uniform(-3.0, 3.0, 60))[:, None]
+    y = scale * (np.sin(2.0 * x[:, 0]) + 0.3 * x[:, 0] + 0.1 * rng.normal(size=60))
+    reference = GaussianProcessRegressor(
+        Constant(1.0) * RBF(1.0) + WhiteKernel(1.0), n_restarts_optimizer=3,
+        random_state=0).fit(x, y)
+    gp = zoo.SGPR(num_inducing=len(x), mean_function="zero", inducing_init="random",
+                  train_inducing=False)
+    history = gp.fit(x, y, verbose=0)
+    assert len(history.history["loss"]) < 100  # converged, not capped
+    kernel = gp.gp.kernel
+    ours = Constant(float(kernel.variance)) * RBF(float(kernel.lengthscales.numpy()[0])) \
+        + WhiteKernel(noise(gp))
+    exact = GaussianProcessRegressor(ours, optimizer=None).fit(x, y)
+    assert exact.log_marginal_likelihood_value_ > (
+        reference.log_marginal_likelihood_value_ - 0.5)
+    assert gp.collapsed_bound(x, y) == pytest.approx(exact.log_marginal_likelihood_value_,
+                                                     abs=1e-3)
+
+
 @pytest.mark.slow
 def test_sgpr_fit_raises_the_bound_and_approaches_the_exact_gp():
     x, y = toy(n=60)
     gp = zoo.SGPR(input_shape=1, num_inducing=15, noise_variance=0.1, learning_rate=0.05,
-                  mean_function="zero")
+                  mean_function="zero", solver="adam")
     before = gp.collapsed_bound(x, y)
     history = gp.fit(x, y, epochs=150, verbose=0)
     after = gp.collapsed_bound(x, y)
@@ -219,6 +249,37 @@ def test_sgpr_bad_input_fails_before_training(make_bad, match):
         gp.fit(bad_x, bad_y, epochs=1, verbose=0)
     for a, b in zip(before, _weights(gp)):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("fit_kwargs, match", [
+    ({"sample_weight": np.ones(32)}, "cannot weight examples"),
+    ({"steps_per_epoch": 2}, "steps_per_epoch does not apply"),
+    ({"dataset": "infinite"}, "solver='lbfgs' needs all the training data"),
+])
+def test_sgpr_lbfgs_refuses_per_step_arguments_before_training(fit_kwargs, match):
+    x, y = toy()
+    gp = zoo.SGPR(input_shape=1, num_inducing=8)
+    before = _weights(gp)
+    if fit_kwargs.pop("dataset", None):
+        data = (tf.data.Dataset.from_tensor_slices((x, y)).batch(8).repeat(),)
+    else:
+        data = (x, y)
+    with pytest.raises(ValueError, match=match):
+        gp.fit(*data, verbose=0, **fit_kwargs)
+    for a, b in zip(before, _weights(gp)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_sgpr_lbfgs_from_a_finite_dataset_equals_the_fit_from_arrays():
+    x, y = toy(n=40)
+    arrays = zoo.SGPR(num_inducing=8)
+    arrays.fit(x, y, verbose=0, validation_data=(x[:10], y[:10]))
+    dataset = zoo.SGPR(num_inducing=8)
+    history = dataset.fit(tf.data.Dataset.from_tensor_slices((x, y)).batch(16), verbose=0)
+    for a, b in zip(arrays.trainable_weights, dataset.trainable_weights):
+        np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-7, atol=1e-10)
+    assert history.history["loss"][-1] == pytest.approx(-arrays.collapsed_bound(x, y) / 40)
+    assert "val_loss" in arrays.history.history
 
 
 @pytest.mark.parametrize(

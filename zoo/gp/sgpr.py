@@ -19,6 +19,7 @@ and a saved model predicts the same numbers after loading.
 import numpy as np
 import tensorflow as tf
 
+from kerasprob.lbfgs import fit_lbfgs
 from kerasprob.math import sgpr as sgpr_math
 from kerasprob.tuning import Choice, Float, Int
 from kerasprob.validation import check_choice, check_positive_float
@@ -27,6 +28,10 @@ from zoo.gp._parts import RegressionMixin, gaussian_likelihood
 from zoo.registry import register
 
 MEAN_FUNCTIONS = ("zero", "constant", "linear")
+SOLVERS = ("lbfgs", "adam")
+
+#: The most L-BFGS iterations of a ``fit`` that does not say ``epochs``.
+MAX_LBFGS_ITERATIONS = 1000
 
 
 @register
@@ -36,16 +41,23 @@ class SGPR(RegressionMixin, GaussianProcessModel):
     ``y = f(x) + m + eps``, ``f ~ GP(0, k)``, ``eps ~ N(0, sigma^2)``; with inducing inputs
     ``Z`` ``[M, D]`` the model maximizes ``log N(y; m, Q_ff + sigma^2 I) - tr(K_ff - Q_ff) /
     (2 sigma^2)`` over ``k``'s parameters, ``sigma^2``, ``Z`` and ``m``. The loss Keras logs is
-    minus this bound per example (nats). Each step uses one batch: by default the whole
-    training set (``batch_size=None``), the exact bound; a smaller ``batch_size`` maximizes
-    the bound of each batch (a cheaper, biased stand-in for the full bound, since the bound
-    does not split into a sum over examples). The cost of a step is ``O(b M^2)`` time and
-    ``O(b M)`` memory for ``b`` examples; :class:`zoo.SVGPRegressor` minibatches without bias.
+    minus this bound per example (nats).
+
+    By default (``solver="lbfgs"``) ``fit`` maximizes the bound of all the training data by
+    L-BFGS until it converges (:func:`kerasprob.lbfgs.fit_lbfgs`, one iteration per epoch;
+    ``epochs`` caps the iterations, 1000 by default), as GPflow's ``Scipy()`` and
+    scikit-learn's ``GaussianProcessRegressor`` do. ``solver="adam"`` takes Adam steps
+    instead, each on one batch: by default the whole training set, the exact bound; a
+    smaller ``batch_size`` maximizes the bound of each batch (a cheaper, biased stand-in for
+    the full bound, since the bound does not split into a sum over examples). A step costs
+    ``O(b M^2)`` time for ``b`` examples; :class:`zoo.SVGPRegressor` minibatches without bias.
 
     Args:
       noise_variance: initial ``sigma^2`` (learned).
       mean_function: ``"zero"``, ``"constant"`` (a learned constant ``m``) or ``"linear"``
         (``m(x) = x w + b``, learned).
+      solver: ``"lbfgs"`` (full batch, to convergence) or ``"adam"`` (``learning_rate``,
+        ``epochs`` and ``batch_size`` as in ``model.fit``).
       (others: see :class:`zoo.gp.GaussianProcessModel`)
 
     Input: ``x`` ``[batch, D]``. Target: ``y`` ``[batch]`` or ``[batch, 1]``.
@@ -65,11 +77,12 @@ class SGPR(RegressionMixin, GaussianProcessModel):
 
     def __init__(self, input_shape=None, num_inducing=50, kernel="rbf", noise_variance=1.0,
                  mean_function="constant", inducing_init="kmeans", train_inducing=True, seed=0,
-                 precision="float64", learning_rate=1e-2, **kwargs):
+                 precision="float64", learning_rate=1e-2, solver="lbfgs", **kwargs):
         super().__init__(input_shape, num_inducing, kernel, inducing_init, train_inducing, seed,
                          precision, learning_rate, **kwargs)
         self.noise_variance = check_positive_float("noise_variance", noise_variance)
         self.mean_function = check_choice("mean_function", mean_function, MEAN_FUNCTIONS)
+        self.solver = check_choice("solver", solver, SOLVERS)
         self._finish()
 
     variational_by_gradient = False  # q(u) is set to its optimum after each fit
@@ -116,7 +129,11 @@ class SGPR(RegressionMixin, GaussianProcessModel):
         """Train the hyperparameters on the collapsed bound, then set the optimal q(u).
 
         ``x`` ``[N, D]``, ``y`` ``[N]`` or ``[N, 1]``; keyword arguments go to
-        ``tf_keras.Model.fit`` (``batch_size`` defaults to ``N``). A finite
+        ``tf_keras.Model.fit`` with ``solver="adam"`` (``batch_size`` defaults to ``N``) and
+        to :func:`kerasprob.lbfgs.fit_lbfgs` with ``"lbfgs"`` (``epochs`` caps the
+        iterations; ``batch_size`` is the examples per term of the bound's sums, for memory,
+        the bound staying exact; ``callbacks``, ``verbose``, ``validation_data`` as in
+        ``fit``). A finite
         ``tf.data.Dataset`` of ``(x, y)`` batches gets q(u) from one more pass over it; after
         a fit on an infinite one, call :meth:`update_posterior` on a finite pass.
         """
@@ -127,9 +144,59 @@ class SGPR(RegressionMixin, GaussianProcessModel):
             self.update_posterior(x)
         return history
 
+    def prepare_fit(self, x, y, fit_kwargs):
+        """With ``solver="lbfgs"``: refuse per-step arguments and read a finite dataset into
+        arrays (every step needs all of it), before anything changes."""
+        if self.solver == "lbfgs":
+            if isinstance(x, tf.data.Dataset):
+                x, y = self._materialized(x)
+            if fit_kwargs.get("steps_per_epoch") is not None:
+                raise ValueError(
+                    "solver='lbfgs' takes every example in each step; steps_per_epoch does "
+                    "not apply (use solver='adam'). Received: "
+                    f"steps_per_epoch={fit_kwargs['steps_per_epoch']!r}")
+        return super().prepare_fit(x, y, fit_kwargs)
+
+    def run_fit(self, x, y, **kwargs):
+        """Adam through ``tf_keras.Model.fit``, or L-BFGS on the bound of all of ``(x, y)``."""
+        if self.solver == "adam":
+            return super().run_fit(x, y, **kwargs)
+        n = len(x)
+        chunk = min(kwargs.get("batch_size") or PREDICT_BATCH, PREDICT_BATCH)
+        x = tf.constant(x, self.precision)
+        y = tf.reshape(tf.constant(y, self.precision), (-1, 1))
+
+        def negative_bound():
+            chol = self.gp.kuu_cholesky()
+            stats = None
+            for i in range(0, n, chunk):  # the sums in terms of O(chunk M) memory
+                part = self._statistics(chol, x[i:i + chunk], y[i:i + chunk])
+                stats = part if stats is None else stats + part
+            return -sgpr_math.collapsed_bound(stats, self.likelihood.variance)
+
+        validation_data = kwargs.get("validation_data")
+        validation = None if validation_data is None else (
+            lambda: self.evaluate(*(validation_data if isinstance(validation_data, tuple)
+                                    else (validation_data,)), verbose=0))
+        verbose = kwargs.get("verbose", "auto")
+        return fit_lbfgs(self, negative_bound, self._train_variables(),
+                         max_iterations=kwargs.get("epochs") or MAX_LBFGS_ITERATIONS,
+                         callbacks=kwargs.get("callbacks"), verbose=1 if verbose == "auto"
+                         else verbose, loss_scale=1.0 / n, validation=validation)
+
+    def _materialized(self, dataset):
+        """``(x, y)`` arrays of one pass over a finite dataset of ``(x, y)`` batches."""
+        if int(dataset.cardinality()) < 0:
+            raise ValueError(
+                "solver='lbfgs' needs all the training data at each step: x must be a finite "
+                "tf.data.Dataset (or arrays). Received: a dataset of cardinality "
+                f"{int(dataset.cardinality())}; use solver='adam' to train on a stream")
+        xs, ys = zip(*((np.asarray(b[0]), np.asarray(b[1])) for b in dataset))
+        return np.concatenate(xs).astype(self.precision), np.concatenate(ys)
+
     def fit_variables(self):
-        """Every trainable weight: the hyperparameters by Adam, q(v) (not given to the
-        optimizer) by :meth:`update_posterior` at the end of ``fit``."""
+        """Every trainable weight: the hyperparameters by the solver, q(v) (not given to
+        it) by :meth:`update_posterior` at the end of ``fit``."""
         return list(self.trainable_weights)
 
     def _accumulate(self, x, y=None, batch_size=PREDICT_BATCH):
