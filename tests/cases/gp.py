@@ -39,6 +39,8 @@ CASES = [
     (lambda: gp.Poisson(), [MEAN, VAR], None, (5, 2, 2)),
     (lambda: gp.StudentT(df=4.0, scale=0.5), [MEAN, VAR], None, (5, 2, 2)),
     (lambda: gp.Softmax(num_classes=2, seed=1), [MEAN, VAR], None, (5, 2, 2)),
+    (lambda: gp.LikelihoodLayer(gp.Gaussian(variance=0.3)), [MEAN, VAR], None, (5, 2)),
+    (lambda: gp.LikelihoodLayer(gp.StudentT(df=4.0, scale=0.5)), [MEAN, VAR], None, (5, 2)),
     (lambda: _svgp(num_latent_gps=2, mean_function="linear", convert_to_tensor_fn="mean"), X3,
      kl_and_mean, (5, 2)),
     (lambda: _svgp(whiten=False, q_diag=True, mean_function="constant"), X3, kl_and_mean,

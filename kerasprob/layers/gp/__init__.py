@@ -1,9 +1,10 @@
-"""Gaussian-process layers: kernels, likelihoods and the SVGP layer.
+"""Gaussian-process layers: kernels, likelihoods, the SVGP layer and the likelihood layer.
 
 Their math is tier 1: :mod:`kerasprob.math.kernels`, :mod:`kerasprob.math.gp`,
 :mod:`kerasprob.math.quadrature`, :mod:`kerasprob.math.linalg`.
 """
 
+from kerasprob.layers.gp.head import LikelihoodLayer, VariationalPredictive
 from kerasprob.layers.gp.kernels import (
     Kernel,
     Linear,
@@ -33,6 +34,7 @@ __all__ = [
     "Gaussian",
     "Kernel",
     "Likelihood",
+    "LikelihoodLayer",
     "Linear",
     "Matern12",
     "Matern32",
@@ -46,4 +48,5 @@ __all__ = [
     "Stationary",
     "StudentT",
     "Sum",
+    "VariationalPredictive",
 ]
