@@ -11,6 +11,7 @@ import tensorflow_probability as tfp
 from kerasprob.layers import gp
 from kerasprob.layers.gp import kernels as K
 from kerasprob.math import kernels as kmath
+from kerasprob.serialization import serialize
 
 psd = tfp.math.psd_kernels
 RNG = np.random.default_rng(0)
@@ -214,3 +215,42 @@ def test_every_public_gp_layer_has_a_contract_case():
               and issubclass(getattr(gp, name), tf_keras.layers.Layer)}
     covered = {type(factory()) for factory, *_ in gp_cases.CASES}
     assert not sorted(c.__name__ for c in public - covered)
+
+
+def test_active_dims_select_the_features_a_kernel_reads():
+    rng = np.random.default_rng(4)
+    x, y = rng.normal(size=(6, 4)), rng.normal(size=(5, 4))
+    additive = (gp.SquaredExponential(lengthscales=[0.7, 1.3], active_dims=[0, 2],
+                                      dtype="float64")
+                + gp.Periodic(period=2.0, active_dims=[3], dtype="float64"))
+    sq = lambda a, b, ls: np.sum(((a[:, None] - b[None]) / ls) ** 2, -1)  # noqa: E731
+    expected = (np.exp(-0.5 * sq(x[:, [0, 2]], y[:, [0, 2]], np.array([0.7, 1.3])))
+                + np.exp(-2 * np.sin(np.pi * (x[:, None, 3] - y[None, :, 3]) / 2.0) ** 2))
+    np.testing.assert_allclose(additive.matrix(x, y), expected, rtol=1e-12)
+    np.testing.assert_allclose(additive.diag(x), np.full(6, 2.0), rtol=1e-12)
+    again = K.get(json.loads(json.dumps(serialize(additive))))
+    np.testing.assert_allclose(again.matrix(x, y), expected, rtol=1e-12)
+    with pytest.raises(ValueError, match="active_dims must be a non-empty list"):
+        gp.Matern32(active_dims=[0, -1])
+
+
+def test_fixed_hyperparameters_are_not_trained():
+    kernel = gp.Periodic(variance=1.0, period=1.0, fixed=("variance", "period"),
+                         dtype="float64")
+    assert [w.name for w in kernel.trainable_weights] == ["raw_lengthscales:0"]
+    assert {w.name for w in kernel.non_trainable_weights} == {"raw_variance:0",
+                                                              "raw_period:0"}
+    again = K.get(serialize(kernel))
+    assert again.fixed == ("variance", "period") and len(again.trainable_weights) == 1
+    with pytest.raises(ValueError, match=r"fixed must name hyperparameters of Periodic"):
+        gp.Periodic(fixed=("alpha",))
+    with pytest.raises(TypeError, match="fixed must be a list"):
+        gp.Periodic(fixed="period")
+
+
+def test_a_serialized_kernel_takes_the_dtype_it_is_made_in():
+    kernel = gp.SquaredExponential() + gp.SquaredExponential(2.0) * gp.Periodic()  # float32
+    made = K.get(serialize(kernel), dtype="float64")
+    assert made.dtype == "float64" and all(k.dtype == "float64" for k in made.kernels)
+    layer = gp.SVGP(serialize(kernel), num_inducing=3, input_dim=1, dtype="float64")
+    assert layer.kernel.dtype == "float64"

@@ -155,8 +155,9 @@ def test_float32_matches_float64():
     x, y = data(n=30)
     z = x[::3]
     k = rbf(x, x)
-    b64 = sgpr.titsias_bound(rbf(z, z), rbf(z, x), np.diag(k), y, NOISE)
+    b64 = sgpr.titsias_bound(rbf(z, z), rbf(z, x), np.diag(k), y, NOISE, jitter=1e-6)
     b32 = sgpr.titsias_bound(tf.constant(rbf(z, z), tf.float32), rbf(z, x), np.diag(k), y, NOISE)
+    assert sgpr.default_jitter(tf.float32) == 1e-6 and sgpr.default_jitter("float64") == 1e-8
     assert b32.dtype == tf.float32 and b64.dtype == tf.float64
     np.testing.assert_allclose(b32.numpy(), b64.numpy(), rtol=1e-3)
 

@@ -174,6 +174,7 @@ def test_datasets_registry_loads_without_arguments(flow_images_default):
         "gaussian_mixture",
         "checkerboard",
         "flow_images",
+        "co2",
     }
     for name, loader in ds.DATASETS.items():
         result = loader()

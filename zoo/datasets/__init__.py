@@ -9,6 +9,7 @@ Arguments are checked with ``kerasprob.validation`` (errors name the argument an
   150 x 4 (public domain); ``load_digits``, the UCI optical handwritten digits, 1797
   images of 8 x 8 (CC BY 4.0), and ``digits_flat_dequantized``, the flow benchmark's
   64-d dequantized split.
+  ``load_co2``, monthly Mauna Loa CO2 1958-2001, 521 months (public domain).
 * ``zoo.datasets.toy2d``: toy 2-D densities, samplers with an exact numpy log-density:
   ``make_banana`` / ``banana_log_prob``, ``make_two_moons`` / ``two_moons_log_prob``
   (exact up to quadrature), ``make_gaussian_mixture_2d`` / ``gaussian_mixture_log_prob``,
@@ -43,6 +44,7 @@ from zoo.datasets.real import (
     IRIS_CLASSES,
     IRIS_FEATURES,
     digits_flat_dequantized,
+    load_co2,
     load_digits,
     load_iris,
 )
@@ -70,6 +72,7 @@ __all__ = [
     "flow_inverse",
     "flow_log_prob",
     "gaussian_mixture_log_prob",
+    "load_co2",
     "load_digits",
     "load_flow_images",
     "load_iris",
@@ -94,4 +97,5 @@ DATASETS = {
     "gaussian_mixture": make_gaussian_mixture_2d,
     "checkerboard": make_checkerboard,
     "flow_images": load_flow_images,
+    "co2": load_co2,
 }

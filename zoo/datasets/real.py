@@ -18,6 +18,7 @@ __all__ = [
     "IRIS_CLASSES",
     "IRIS_FEATURES",
     "digits_flat_dequantized",
+    "load_co2",
     "load_digits",
     "load_iris",
 ]
@@ -89,6 +90,40 @@ def _digits_arrays():
     x.setflags(write=False)
     y.setflags(write=False)
     return x, y
+
+
+@functools.cache
+def _co2_table():
+    table = np.loadtxt(_DATA_DIR / "co2_monthly.csv", delimiter=",", skiprows=1)
+    return table[:, 0], table[:, 1], table[:, 2]  # year, month, ppm
+
+
+def load_co2(dtype="float32"):
+    """Monthly mean atmospheric CO2 at Mauna Loa, March 1958 to December 2001: 521 months.
+
+    The monthly means of the Scripps weekly averages from continuous air samples (the
+    series statsmodels ships as ``datasets.co2``; months without a weekly value are left
+    out, as in scikit-learn's CO2 example and GPML chapter 5). Time is the decimal year at
+    the middle of the month, ``year + (month - 0.5) / 12``.
+
+    Args:
+        dtype: ``"float32"`` (as the other loaders) or ``"float64"`` (GP users' precision).
+
+    Returns:
+        t: ``[521, 1]``, decimal years 1958.21 .. 2001.96.
+        co2: ``[521]``, parts per million (ppmv, 1999 calibration scale).
+
+    References:
+        Keeling, C. D. & Whorf, T. P. (2004). Atmospheric CO2 concentrations derived from
+        flask air samples at sites in the SIO network. In Trends: A Compendium of Data on
+        Global Change. CDIAC, Oak Ridge National Laboratory. Public domain.
+        Rasmussen, C. E. & Williams, C. K. I. (2006). GPML, section 5.4.3.
+    """
+    if dtype not in ("float32", "float64"):
+        raise ValueError(f"dtype must be 'float32' or 'float64'. Received: dtype={dtype!r}")
+    year, month, ppm = _co2_table()
+    t = (year + (month - 0.5) / 12.0)[:, None]
+    return t.astype(dtype), ppm.astype(dtype)
 
 
 def load_digits(return_labels=True):

@@ -16,9 +16,10 @@ import tensorflow as tf
 import tf_keras
 
 from kerasprob.layers.gp import SVGP
-from kerasprob.layers.gp.kernels import KERNELS
+from kerasprob.layers.gp.kernels import KERNELS, Kernel, in_dtype
 from kerasprob.math import gp as gp_math
 from kerasprob.optimizers import NaturalGradient
+from kerasprob.serialization import serialize
 from kerasprob.validation import (
     check_array,
     check_bool,
@@ -47,8 +48,10 @@ class GaussianProcessModel(ZooModel):
         examples; ``fit`` refuses more).
       kernel: the covariance function: a name of ``kerasprob.layers.gp.kernels.KERNELS``
         (``"rbf"`` with ARD lengthscales, ``"matern12"``, ``"matern32"``, ``"matern52"``,
-        ``"rational_quadratic"``, ``"linear"``, ...) or a serialized kernel layer (a dict, e.g.
-        ``kerasprob.serialization.serialize(SquaredExponential(...) + Linear(...))``).
+        ``"rational_quadratic"``, ``"linear"``, ...), a kernel layer (e.g.
+        ``SquaredExponential(...) + Linear(...)``; the model keeps a copy of its
+        configuration, every part in ``precision``, whatever dtype it was made with) or one
+        serialized (a dict).
       inducing_init: ``"random"`` (a random subset of the first ``fit``'s inputs) or
         ``"kmeans"`` (k-means centres of them).
       train_inducing: learn the inducing inputs (else they stay where initialized).
@@ -57,8 +60,9 @@ class GaussianProcessModel(ZooModel):
         ``"float32"``. Variables, data and every computation use it, whatever the global
         mixed-precision policy says.
       learning_rate: Adam learning rate.
-      jitter: absolute jitter on the diagonal of ``K_uu`` (escalated, with a warning, only
-        where its Cholesky factorization fails; see :class:`kerasprob.layers.gp.SVGP`).
+      jitter: absolute jitter on the diagonal of ``K_uu`` (None: 1e-8 in float64, 1e-6 in
+        float32; escalated, with a warning, only where its Cholesky factorization fails; see
+        :class:`kerasprob.layers.gp.SVGP`).
       natural_gradient: ``None`` (Adam moves every weight) or a step size ``gamma`` in
         ``(0, 1]``: ``q(u)`` then takes natural-gradient steps and the other weights Adam's
         (:class:`kerasprob.optimizers.NaturalGradient`). With a Gaussian likelihood and the
@@ -74,26 +78,30 @@ class GaussianProcessModel(ZooModel):
 
     def __init__(self, input_shape=None, num_inducing=50, kernel="rbf", inducing_init="kmeans",
                  train_inducing=True, seed=0, precision="float64", learning_rate=1e-2,
-                 jitter=1e-6, natural_gradient=None, **kwargs):
+                 jitter=None, natural_gradient=None, **kwargs):
         precision = check_choice("precision", precision, PRECISIONS)
         kwargs.pop("dtype", None)  # the dtype is `precision`
         super().__init__(learning_rate=learning_rate, dtype=precision, **kwargs)
         self.input_shape = input_shape
         self.num_inducing = check_positive_int("num_inducing", num_inducing)
+        if isinstance(kernel, Kernel):
+            kernel = serialize(kernel)  # the config: the model makes its own copy
         if not isinstance(kernel, (str, dict)):
             raise TypeError(
-                "kernel must be a kernel name or a serialized kernel layer (a dict: "
-                "kerasprob.serialization.serialize(layer)). Received: kernel of type "
-                f"{type(kernel).__name__}")
+                "kernel must be a kernel name, a kernel layer or a serialized kernel layer. "
+                f"Received: kernel of type {type(kernel).__name__}")
         if isinstance(kernel, str):
             check_choice("kernel", kernel, tuple(KERNELS))
+        else:
+            kernel = in_dtype(kernel, precision)
         # Kept as JSON text: Keras would wrap a dict attribute in a tracking container.
         self._kernel_json = json.dumps(kernel)
         self.inducing_init = check_choice("inducing_init", inducing_init, ("random", "kmeans"))
         self.train_inducing = check_bool("train_inducing", train_inducing)
         self.seed = check_seed("seed", seed)
         self.precision = precision
-        self.jitter = check_positive_float("jitter", jitter, allow_zero=True)
+        self.jitter = None if jitter is None else check_positive_float("jitter", jitter,
+                                                                       allow_zero=True)
         self.natural_gradient = self._check_natural_gradient(natural_gradient)
         self.loss_tracker = tf_keras.metrics.Mean(name="loss", dtype=precision)
         # Whether the inducing inputs were set from data (saved with the model, so a loaded

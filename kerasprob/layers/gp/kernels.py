@@ -47,6 +47,7 @@ __all__ = [
     "Stationary",
     "Sum",
     "get",
+    "in_dtype",
 ]
 
 
@@ -71,25 +72,59 @@ class Kernel(FullPrecision, tf_keras.layers.Layer):
 
     Args:
       floor: the lower bound of every positive hyperparameter (softplus + floor).
+      fixed: names of hyperparameters held at their initial values (not trained; e.g.
+        ``fixed=("period",)``, scikit-learn's ``"fixed"`` bounds, GPflow's
+        ``set_trainable(..., False)``).
+      active_dims: the input features the kernel reads (indices into the last axis of
+        ``x``; None: all). ``k(x, x') = k(x[..., active_dims], x'[..., active_dims])``, so a
+        sum of kernels on different features is an additive model.
     """
 
-    def __init__(self, floor=1e-6, **kwargs):
+    def __init__(self, floor=1e-6, fixed=(), active_dims=None, **kwargs):
         super().__init__(**kwargs)
         self.floor = check_positive_float("floor", floor)
+        if isinstance(fixed, str) or not all(isinstance(f, str) for f in fixed):
+            raise TypeError(f"fixed must be a list of hyperparameter names. Received: "
+                            f"fixed={fixed!r}")
+        self.fixed = tuple(fixed)
+        if active_dims is not None:
+            active_dims = list(active_dims)
+            if not active_dims or not all(
+                    isinstance(i, (int, np.integer)) and not isinstance(i, bool) and i >= 0
+                    for i in active_dims):
+                raise ValueError(f"active_dims must be a non-empty list of feature indices "
+                                 f"(integers >= 0). Received: active_dims={active_dims!r}")
+            active_dims = [int(i) for i in active_dims]
+        self.active_dims = active_dims
+        self._hyperparameters = []
+
+    def build(self, input_shape=None):
+        unknown = sorted(set(self.fixed) - set(self._hyperparameters))
+        if unknown:
+            raise ValueError(
+                f"fixed must name hyperparameters of {type(self).__name__} "
+                f"({sorted(self._hyperparameters)}). Received: fixed={list(self.fixed)!r}")
+        super().build(input_shape)
 
     def _positive(self, name, value):
-        """A weight ``raw`` with ``softplus(raw) + floor = value`` (scalar or ``[D]``)."""
+        """A weight ``raw`` with ``softplus(raw) + floor = value`` (scalar or ``[D]``),
+        trained unless ``name`` is in ``fixed``."""
         array = np.asarray(value, dtype=np.float64)
+        self._hyperparameters.append(name)
         return self.add_weight(
             name=f"raw_{name}", shape=array.shape, dtype=self.dtype,
             initializer=tf_keras.initializers.Constant(inverse_softplus(array - self.floor)),
+            trainable=name not in self.fixed,
         )
 
     def _constrained(self, raw):
         return positive(raw, self.floor)
 
     def _cast(self, x):
-        return tf.cast(x, self.dtype)
+        x = tf.cast(x, self.dtype)
+        if self.active_dims is not None:
+            x = tf.gather(x, self.active_dims, axis=-1)
+        return x
 
     def ensure_built(self):
         if not self.built:
@@ -122,7 +157,8 @@ class Kernel(FullPrecision, tf_keras.layers.Layer):
         return Product([self, other])
 
     def get_config(self):
-        return {**super().get_config(), "floor": self.floor}
+        return {**super().get_config(), "floor": self.floor, "fixed": list(self.fixed),
+                "active_dims": self.active_dims}
 
 
 class Stationary(Kernel):
@@ -357,7 +393,8 @@ class _Combination(Kernel):
                 raise ValueError(f"kernels must all compute in {self.dtype}. Received: "
                                  f"kernels[{i}] with dtype {k.dtype}")
             # a Sum of Sums is flattened: k1 + k2 + k3 is one Sum of three
-            parts.extend(k.kernels if type(k) is type(self) else [k])
+            flat = type(k) is type(self) and k.active_dims is None
+            parts.extend(k.kernels if flat else [k])
         self.kernels = parts
 
     def build(self, input_shape=None):
@@ -428,14 +465,30 @@ KERNELS = {
 }
 
 
-def get(kernel, **kwargs):
+def in_dtype(config, dtype):
+    """A serialized kernel (a dict, nested parts included) with every part's dtype set to
+    ``dtype``: how a model in float64 takes a kernel written without ``dtype=...``."""
+    if isinstance(config, list):
+        return [in_dtype(c, dtype) for c in config]
+    if not isinstance(config, dict):
+        return config
+    result = {key: in_dtype(value, dtype) for key, value in config.items()}
+    inner = result.get("config")
+    if "class_name" in result and isinstance(inner, dict) and "dtype" in inner:
+        result["config"] = {**inner, "dtype": dtype}
+    return result
+
+
+def get(kernel, dtype=None, **kwargs):
     """A kernel layer from a name of :data:`KERNELS` (built with ``kwargs``, e.g.
-    ``get("rbf", input_dim=4)`` for ARD lengthscales), a serialized kernel, or a kernel layer
-    (returned as it is)."""
+    ``get("rbf", input_dim=4)`` for ARD lengthscales), a serialized kernel (every part made
+    in ``dtype`` when given), or a kernel layer (returned as it is)."""
     if isinstance(kernel, Kernel):
         return kernel
     if isinstance(kernel, dict):
-        return deserialize(kernel)
+        return deserialize(kernel if dtype is None else in_dtype(kernel, dtype))
+    if dtype is not None:
+        kwargs["dtype"] = dtype
     if not isinstance(kernel, str) or kernel not in KERNELS:
         raise ValueError(f"kernel must be one of {sorted(KERNELS)} or a kernel layer. "
                          f"Received: kernel={kernel!r}")

@@ -73,7 +73,8 @@ class SVGP(DistributionLayer):
     """A sparse variational Gaussian process layer (see the module docstring).
 
     Args:
-      kernel: a kernel layer (:mod:`kerasprob.layers.gp.kernels`) or a name of
+      kernel: a kernel layer (:mod:`kerasprob.layers.gp.kernels`, in the layer's dtype), a
+        serialized one (its parts made in the layer's dtype) or a name of
         ``kernels.KERNELS`` (``"rbf"`` is built with ARD lengthscales over ``input_dim``).
       num_inducing: M.
       input_dim: D, the number of input features.
@@ -89,10 +90,11 @@ class SVGP(DistributionLayer):
       num_data: N, the training-set size the KL is divided by (None: 1, i.e. the KL is added
         whole; :meth:`set_num_data` changes it, e.g. at ``fit``).
       full_cov: output the full covariance over the batch instead of the marginals.
-      jitter: absolute jitter added to the diagonal of ``K_uu`` (GPflow's default, 1e-6)
-        before :func:`kerasprob.math.linalg.safe_cholesky`, which escalates it (relative to
-        the mean diagonal, with a warning) only where the factorization fails; 0 for none.
-        Absolute, so a kernel variance of 2500 gets no more jitter than one of 1.
+      jitter: absolute jitter added to the diagonal of ``K_uu`` (None: 1e-8 in float64,
+        1e-6 in float32, :func:`kerasprob.math.sgpr.default_jitter`) before
+        :func:`kerasprob.math.linalg.safe_cholesky`, which escalates it (relative to the mean
+        diagonal, with a warning) only where the factorization fails; 0 for none. Absolute,
+        so a kernel variance of 2500 gets no more jitter than one of 1.
       convert_to_tensor_fn: how the output becomes a tensor for the next layer or
         ``predict``: ``"sample"``, ``"mean"`` or ``"mode"``.
       seed: seed of the initial inducing inputs (standard normal draws until
@@ -103,7 +105,7 @@ class SVGP(DistributionLayer):
 
     def __init__(self, kernel, num_inducing, input_dim, num_latent_gps=1, mean_function="zero",
                  whiten=True, q_diag=False, train_inducing=True, num_data=None, full_cov=False,
-                 jitter=1e-6, convert_to_tensor_fn="sample", seed=0, **kwargs):
+                 jitter=None, convert_to_tensor_fn="sample", seed=0, **kwargs):
         super().__init__(convert_to_tensor_fn=convert_to_tensor_fn, **kwargs)
         self.num_inducing = check_positive_int("num_inducing", num_inducing)
         self.input_dim = check_positive_int("input_dim", input_dim)
@@ -114,14 +116,15 @@ class SVGP(DistributionLayer):
         self.train_inducing = check_bool("train_inducing", train_inducing)
         self.num_data = check_positive_int("num_data", num_data, allow_none=True)
         self.full_cov = check_bool("full_cov", full_cov)
-        self.jitter = check_positive_float("jitter", jitter, allow_zero=True)
+        self.jitter = None if jitter is None else check_positive_float("jitter", jitter,
+                                                                       allow_zero=True)
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise TypeError(f"seed must be an int. Received: seed={seed!r}")
         self.seed = seed
         if isinstance(kernel, str):
             kernel = kernel_lib.get(kernel, input_dim=self.input_dim, dtype=self.dtype)
-        else:
-            kernel = kernel_lib.get(kernel)
+        else:  # a serialized kernel's parts take the layer's dtype; a layer must match it
+            kernel = kernel_lib.get(kernel, dtype=self.dtype)
         if kernel.dtype != self.dtype:
             raise ValueError(
                 f"kernel must compute in the layer's dtype {self.dtype}. Received: kernel with "
