@@ -52,7 +52,8 @@ def _pair(x, y):
 
 
 def scaled_squared_distance(x, y=None, lengthscales=1.0):
-    """``r^2[i, j] = sum_d (x_id - y_jd)^2 / l_d^2``, ``[..., n, m]``, clipped at 0.
+    """``r^2[i, j] = sum_d (x_id - y_jd)^2 / l_d^2``, ``[..., n, m]``, clipped at 0 (and 0 on
+    the diagonal when ``y`` is None).
 
     Args:
       x: ``[..., n, D]``.
@@ -66,6 +67,8 @@ def scaled_squared_distance(x, y=None, lengthscales=1.0):
     aa = tf.reduce_sum(tf.square(a), axis=-1)[..., :, tf.newaxis]  # [..., n, 1]
     bb = tf.reduce_sum(tf.square(b), axis=-1)[..., tf.newaxis, :]  # [..., 1, m]
     r2 = aa - 2.0 * tf.linalg.matmul(a, b, transpose_b=True) + bb  # [..., n, m]
+    if y is x:  # exactly 0 on the diagonal (the expansion leaves round-off there)
+        r2 = tf.linalg.set_diag(r2, tf.zeros(tf.shape(r2)[:-1], x.dtype))
     return tf.maximum(r2, tf.zeros([], x.dtype))
 
 

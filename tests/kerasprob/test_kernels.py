@@ -254,3 +254,16 @@ def test_a_serialized_kernel_takes_the_dtype_it_is_made_in():
     assert made.dtype == "float64" and all(k.dtype == "float64" for k in made.kernels)
     layer = gp.SVGP(serialize(kernel), num_inducing=3, input_dim=1, dtype="float64")
     assert layer.kernel.dtype == "float64"
+
+
+def test_a_log_scale_stores_log_values_and_old_configs_keep_softplus():
+    kernel = gp.SquaredExponential(variance=2500.0, lengthscales=0.5, positive="exp",
+                                   dtype="float64")
+    np.testing.assert_allclose(kernel.raw_variance.numpy(), np.log(2500.0 - 1e-6))
+    assert float(kernel.variance) == pytest.approx(2500.0, rel=1e-12)
+    config = serialize(gp.Matern32(variance=3.0, dtype="float64"))
+    del config["config"]["positive"]  # as saved before the argument existed
+    old = K.get(config)
+    assert old.positive == "softplus" and float(old.variance) == pytest.approx(3.0)
+    with pytest.raises(ValueError, match="positive must be one of"):
+        gp.Matern32(positive="log")

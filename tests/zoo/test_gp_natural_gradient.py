@@ -93,3 +93,21 @@ def test_a_deep_gp_trains_with_natural_gradients():
 def test_bad_natural_gradient_arguments_are_refused(model, kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):
         model(**kwargs)
+
+
+def test_a_log_scale_moves_a_large_variance_faster_than_softplus():
+    # y ~ 50 sin(x): the kernel variance should grow towards ~10^3; Adam moves softplus(raw)
+    # about one learning rate per step, exp(raw) by up to a factor e^{+-lr} (seen here after
+    # 150 steps: softplus 4.1, exp 15.3, ELBO -1500 against -550; SGPR's L-BFGS reaches
+    # 6e4 and +463).
+    x = np.linspace(-3, 3, 100)[:, None]
+    y = 50.0 * np.sin(2.0 * x[:, 0])
+    variances, elbos = {}, {}
+    for positive in ("softplus", "exp"):
+        model = zoo.SVGPRegressor(num_inducing=15, natural_gradient=1.0, learning_rate=0.05,
+                                  positive=positive, mean_function="zero")
+        model.fit(x, y, epochs=150, batch_size=len(x), verbose=0)
+        variances[positive] = float(model.gp.kernel.variance)
+        elbos[positive] = model.elbo(x, y)
+    assert variances["exp"] > 2.5 * variances["softplus"], variances
+    assert elbos["exp"] > elbos["softplus"] + 300.0, elbos

@@ -16,8 +16,10 @@ import tensorflow as tf
 import tf_keras
 
 from kerasprob.layers.gp import SVGP
+from kerasprob.layers.gp import kernels as kernel_lib
 from kerasprob.layers.gp.kernels import KERNELS, Kernel, in_dtype
 from kerasprob.math import gp as gp_math
+from kerasprob.math.positive import TRANSFORMS
 from kerasprob.optimizers import NaturalGradient
 from kerasprob.serialization import serialize
 from kerasprob.validation import (
@@ -68,6 +70,10 @@ class GaussianProcessModel(ZooModel):
         (:class:`kerasprob.optimizers.NaturalGradient`). With a Gaussian likelihood and the
         whole training set in one batch, ``gamma=1`` puts ``q(u)`` at its optimum each step;
         with minibatches or other likelihoods, 0.1 is steadier.
+      positive: how a named kernel's and the noise's positive hyperparameters are stored:
+        ``"softplus"`` (default) or ``"exp"`` (a log scale: Adam moves a variance of 2500 as
+        easily as one of 1; on a unit-scale problem lengthscales that start growing grow
+        faster, which can end in a smoother, worse optimum).
 
     Input: ``x`` ``[batch, D]``. Targets: see the subclass.
     """
@@ -78,7 +84,7 @@ class GaussianProcessModel(ZooModel):
 
     def __init__(self, input_shape=None, num_inducing=50, kernel="rbf", inducing_init="kmeans",
                  train_inducing=True, seed=0, precision="float64", learning_rate=1e-2,
-                 jitter=None, natural_gradient=None, **kwargs):
+                 jitter=None, natural_gradient=None, positive="softplus", **kwargs):
         precision = check_choice("precision", precision, PRECISIONS)
         kwargs.pop("dtype", None)  # the dtype is `precision`
         super().__init__(learning_rate=learning_rate, dtype=precision, **kwargs)
@@ -103,6 +109,7 @@ class GaussianProcessModel(ZooModel):
         self.jitter = None if jitter is None else check_positive_float("jitter", jitter,
                                                                        allow_zero=True)
         self.natural_gradient = self._check_natural_gradient(natural_gradient)
+        self.positive = check_choice("positive", positive, TRANSFORMS)
         self.loss_tracker = tf_keras.metrics.Mean(name="loss", dtype=precision)
         # Whether the inducing inputs were set from data (saved with the model, so a loaded
         # model is not re-initialized by its next fit).
@@ -145,7 +152,11 @@ class GaussianProcessModel(ZooModel):
     def _make_svgp(self, input_dim, num_latent_gps, mean_function, name, **kwargs):
         """One :class:`kerasprob.layers.gp.SVGP` layer in ``precision`` (``kwargs``: its
         ``whiten``, ``q_diag``, ...; whitened with a full ``q_sqrt`` by default)."""
-        return SVGP(self.kernel, self.num_inducing, input_dim, num_latent_gps=num_latent_gps,
+        kernel = self.kernel
+        if isinstance(kernel, str):
+            kernel = kernel_lib.get(kernel, input_dim=input_dim, dtype=self.precision,
+                                    positive=self.positive)
+        return SVGP(kernel, self.num_inducing, input_dim, num_latent_gps=num_latent_gps,
                     mean_function=mean_function, train_inducing=self.train_inducing,
                     jitter=self.jitter, seed=self.seed, dtype=self.precision, name=name,
                     **kwargs)

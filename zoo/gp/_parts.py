@@ -6,9 +6,9 @@ import tensorflow as tf
 from kerasprob.layers.gp import Gaussian
 
 
-def gaussian_likelihood(variance, dtype):
+def gaussian_likelihood(variance, dtype, positive="softplus"):
     """The :class:`kerasprob.layers.gp.Gaussian` likelihood with initial noise ``variance``."""
-    return Gaussian(variance=variance, dtype=dtype, name="likelihood")
+    return Gaussian(variance=variance, dtype=dtype, positive=positive, name="likelihood")
 
 
 class RegressionMixin:

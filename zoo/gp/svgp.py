@@ -73,7 +73,8 @@ class SVGPRegressor(RegressionMixin, GaussianProcessModel):
     def build_layers(self):
         self.gp = self._make_svgp(self.num_features, 1, self.mean_function, "svgp",
                                   whiten=self.whiten, q_diag=self.q_diag)
-        self.likelihood = gaussian_likelihood(self.noise_variance, self.precision)
+        self.likelihood = gaussian_likelihood(self.noise_variance, self.precision,
+                                              self.positive)
 
     def _first_layer(self):
         return self.gp
@@ -132,7 +133,7 @@ class SVGPRegressor(RegressionMixin, GaussianProcessModel):
                             f"{type(sgpr).__name__}")
         sgpr._require_built()
         shared = ("input_shape", "num_inducing", "kernel", "noise_variance", "mean_function",
-                  "inducing_init", "train_inducing", "seed", "precision")
+                  "inducing_init", "train_inducing", "seed", "precision", "jitter", "positive")
         clash = sorted(set(shared) & set(kwargs))
         if clash or kwargs.get("q_diag"):
             raise ValueError(

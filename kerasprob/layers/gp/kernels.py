@@ -8,8 +8,9 @@ A kernel is used through two methods, not by calling it:
 
 (Calling the layer on ``x`` gives ``matrix(x)``, so a kernel also sits in a functional model.)
 The math is :mod:`kerasprob.math.kernels`. Every positive parameter ``theta`` is stored as an
-unconstrained weight ``raw`` with ``theta = softplus(raw) + floor``: it can never reach 0,
-however far the optimizer pushes. Constructor values are the *initial* hyperparameters.
+unconstrained weight ``raw`` with ``theta = softplus(raw) + floor`` (``exp``, a log scale, on
+request: :mod:`kerasprob.math.positive`): it can never reach 0, however far the optimizer
+pushes. Constructor values are the *initial* hyperparameters.
 Kernels compute in at least float32 (the policy's variable dtype; float64 under
 ``dtype="float64"``); inputs are cast to it. ``k1 + k2`` and ``k1 * k2`` build :class:`Sum`
 and :class:`Product`.
@@ -28,10 +29,10 @@ import tensorflow as tf
 import tf_keras
 
 from kerasprob.math import kernels as kmath
-from kerasprob.math.positive import inverse_softplus, positive
+from kerasprob.math.positive import TRANSFORMS, inverse_positive, positive
 from kerasprob.policy import FullPrecision
 from kerasprob.serialization import deserialize, register, serialize
-from kerasprob.validation import check_positive_float, check_positive_int
+from kerasprob.validation import check_choice, check_positive_float, check_positive_int
 
 __all__ = [
     "KERNELS",
@@ -78,11 +79,16 @@ class Kernel(FullPrecision, tf_keras.layers.Layer):
       active_dims: the input features the kernel reads (indices into the last axis of
         ``x``; None: all). ``k(x, x') = k(x[..., active_dims], x'[..., active_dims])``, so a
         sum of kernels on different features is an additive model.
+      positive: how a hyperparameter is stored: ``"softplus"`` (``theta = softplus(raw) +
+        floor``, GPflow's default) or ``"exp"`` (``theta = exp(raw) + floor``, a log scale:
+        Adam moves a variance of 2500 as easily as one of 1, and a lengthscale that grows
+        grows faster).
     """
 
-    def __init__(self, floor=1e-6, fixed=(), active_dims=None, **kwargs):
+    def __init__(self, floor=1e-6, fixed=(), active_dims=None, positive="softplus", **kwargs):
         super().__init__(**kwargs)
         self.floor = check_positive_float("floor", floor)
+        self.positive = check_choice("positive", positive, TRANSFORMS)
         if isinstance(fixed, str) or not all(isinstance(f, str) for f in fixed):
             raise TypeError(f"fixed must be a list of hyperparameter names. Received: "
                             f"fixed={fixed!r}")
@@ -107,18 +113,19 @@ class Kernel(FullPrecision, tf_keras.layers.Layer):
         super().build(input_shape)
 
     def _positive(self, name, value):
-        """A weight ``raw`` with ``softplus(raw) + floor = value`` (scalar or ``[D]``),
-        trained unless ``name`` is in ``fixed``."""
+        """A weight ``raw`` with ``t(raw) + floor = value`` (scalar or ``[D]``; ``t`` the
+        ``positive`` transform), trained unless ``name`` is in ``fixed``."""
         array = np.asarray(value, dtype=np.float64)
         self._hyperparameters.append(name)
         return self.add_weight(
             name=f"raw_{name}", shape=array.shape, dtype=self.dtype,
-            initializer=tf_keras.initializers.Constant(inverse_softplus(array - self.floor)),
+            initializer=tf_keras.initializers.Constant(
+                inverse_positive(array, self.floor, self.positive)),
             trainable=name not in self.fixed,
         )
 
     def _constrained(self, raw):
-        return positive(raw, self.floor)
+        return positive(raw, self.floor, self.positive)
 
     def _cast(self, x):
         x = tf.cast(x, self.dtype)
@@ -158,7 +165,13 @@ class Kernel(FullPrecision, tf_keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "floor": self.floor, "fixed": list(self.fixed),
-                "active_dims": self.active_dims}
+                "active_dims": self.active_dims, "positive": self.positive}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config.setdefault("positive", "softplus")  # saved before the argument existed
+        return cls(**config)
 
 
 class Stationary(Kernel):
@@ -376,6 +389,7 @@ class _Combination(Kernel):
 
     def __init__(self, kernels, **kwargs):
         kwargs.pop("floor", None)
+        kwargs.pop("positive", None)
         if "dtype" not in kwargs and isinstance(kernels, (list, tuple)) and kernels and (
                 isinstance(kernels[0], Kernel)):
             kwargs["dtype"] = kernels[0].network_policy  # k1 + k2 computes as k1 does
@@ -411,6 +425,7 @@ class _Combination(Kernel):
     def get_config(self):
         config = super().get_config()
         config.pop("floor")
+        config.pop("positive")  # the parts store their own hyperparameters
         return {**config, "kernels": [serialize(k) for k in self.kernels]}
 
     @classmethod

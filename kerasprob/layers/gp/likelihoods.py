@@ -34,7 +34,7 @@ import tensorflow_probability as tfp
 import tf_keras
 
 from kerasprob.math import quadrature
-from kerasprob.math.positive import inverse_softplus, positive
+from kerasprob.math.positive import TRANSFORMS, inverse_positive, positive
 from kerasprob.math.random import normal
 from kerasprob.policy import FullPrecision
 from kerasprob.serialization import register
@@ -60,12 +60,16 @@ class Likelihood(FullPrecision, tf_keras.layers.Layer):
         exists, else Gauss-Hermite), ``"quadrature"`` or ``"monte_carlo"``.
       num_quadrature_points: Gauss-Hermite nodes.
       num_samples: Monte Carlo draws (``"monte_carlo"``, and :class:`Softmax` always).
+      positive: how a positive parameter (a noise variance, a scale) is stored:
+        ``"softplus"`` (``theta = softplus(raw) + floor``) or ``"exp"`` (a log scale).
     """
 
     closed_form = False
 
-    def __init__(self, method="auto", num_quadrature_points=50, num_samples=100, **kwargs):
+    def __init__(self, method="auto", num_quadrature_points=50, num_samples=100,
+                 positive="softplus", **kwargs):
         super().__init__(**kwargs)
+        self.positive = check_choice("positive", positive, TRANSFORMS)
         self.method = check_choice("method", method, METHODS)
         self.num_quadrature_points = check_positive_int("num_quadrature_points",
                                                         num_quadrature_points)
@@ -144,10 +148,26 @@ class Likelihood(FullPrecision, tf_keras.layers.Layer):
         mean, var = inputs
         return tf.stack(self.predictive(mean, var), axis=-1)
 
+    def _positive_weight(self, name, value):
+        """A scalar weight ``raw_<name>`` with ``t(raw) + floor = value``."""
+        return self.add_weight(
+            name=f"raw_{name}", shape=(), dtype=self.dtype,
+            initializer=tf_keras.initializers.Constant(
+                inverse_positive(value, self.floor, self.positive)))
+
+    def _constrained(self, raw):
+        return positive(raw, self.floor, self.positive)
+
     def get_config(self):
         return {**super().get_config(), "method": self.method,
                 "num_quadrature_points": self.num_quadrature_points,
-                "num_samples": self.num_samples}
+                "num_samples": self.num_samples, "positive": self.positive}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config.setdefault("positive", "softplus")  # saved before the argument existed
+        return cls(**config)
 
 
 @register
@@ -159,7 +179,7 @@ class Gaussian(Likelihood):
 
     Args:
       variance: initial ``sigma^2`` (> ``floor``).
-      floor: lower bound of ``sigma^2 = softplus(raw) + floor``.
+      floor: lower bound of ``sigma^2 = t(raw) + floor`` (``t`` the ``positive`` transform).
       method, num_quadrature_points, num_samples: as :class:`Likelihood`.
     """
 
@@ -179,16 +199,13 @@ class Gaussian(Likelihood):
     def build(self, input_shape=None):
         if self.built:
             return
-        self.raw_variance = self.add_weight(
-            name="raw_variance", shape=(), dtype=self.dtype,
-            initializer=tf_keras.initializers.Constant(
-                inverse_softplus(self.variance_init - self.floor)))
+        self.raw_variance = self._positive_weight("variance", self.variance_init)
         super().build(input_shape)
 
     @property
     def variance(self):
         """The noise variance ``sigma^2``, a scalar tensor."""
-        return positive(self.raw_variance, self.floor)
+        return self._constrained(self.raw_variance)
 
     def log_prob(self, y, f):
         v = self.variance
@@ -290,7 +307,7 @@ class StudentT(Likelihood):
 
     Args:
       df: degrees of freedom (fixed, > 0).
-      scale: initial scale (> ``floor``), ``scale = softplus(raw) + floor``.
+      scale: initial scale (> ``floor``), ``scale = t(raw) + floor``.
       floor, method, num_quadrature_points, num_samples: as :class:`Gaussian`.
     """
 
@@ -309,15 +326,12 @@ class StudentT(Likelihood):
     def build(self, input_shape=None):
         if self.built:
             return
-        self.raw_scale = self.add_weight(
-            name="raw_scale", shape=(), dtype=self.dtype,
-            initializer=tf_keras.initializers.Constant(
-                inverse_softplus(self.scale_init - self.floor)))
+        self.raw_scale = self._positive_weight("scale", self.scale_init)
         super().build(input_shape)
 
     @property
     def scale(self):
-        return positive(self.raw_scale, self.floor)
+        return self._constrained(self.raw_scale)
 
     def log_prob(self, y, f):
         df = tf.cast(self.df, self.dtype)
