@@ -129,6 +129,8 @@ class LBFGS:
         lo, f_lo, d_lo, hi, f_hi, d_hi = 0.0, f0, d0, None, None, None
         hi_finite = True
         for _ in range(self.max_evaluations):
+            if hi is not None and abs(hi - lo) <= 1e-12 * max(abs(lo), abs(hi)):
+                break  # the bracket has shrunk to round-off
             if hi is not None:
                 alpha = (_cubic_minimizer(lo, f_lo, d_lo, hi, f_hi, d_hi) if hi_finite
                          else 0.5 * (lo + hi))
