@@ -70,8 +70,7 @@ def sklearn_log_marginal(t, y):
     """scikit-learn's ``GaussianProcessRegressor`` on the same months, kernel and starting
     values (its L-BFGS; y centred, as its example does): the optimum's log p(y)."""
     from sklearn.gaussian_process import GaussianProcessRegressor
-    from sklearn.gaussian_process.kernels import RBF, ExpSineSquared, RationalQuadratic
-    from sklearn.gaussian_process.kernels import WhiteKernel
+    from sklearn.gaussian_process.kernels import RBF, ExpSineSquared, RationalQuadratic, WhiteKernel
 
     kernel = (50.0 ** 2 * RBF(50.0)
               + 2.0 ** 2 * RBF(100.0) * ExpSineSquared(1.0, 1.0, periodicity_bounds="fixed")
