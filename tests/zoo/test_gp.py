@@ -239,8 +239,9 @@ def test_sgpr_predicts_a_million_points_in_batches():
 
 def test_sgpr_float32_and_a_mixed_global_policy():
     x, y = toy()
-    gp64 = zoo.SGPR(num_inducing=8, seed=1, jitter=1e-6)  # float32's default jitter
-    gp32 = zoo.SGPR(num_inducing=8, seed=1, precision="float32")
+    # Adam's steps (L-BFGS's line searches would part ways in float32), float32's jitter
+    gp64 = zoo.SGPR(num_inducing=8, seed=1, jitter=1e-6, solver="adam")
+    gp32 = zoo.SGPR(num_inducing=8, seed=1, precision="float32", solver="adam")
     gp64.fit(x, y, epochs=10, verbose=0)
     gp32.fit(x, y, epochs=10, verbose=0)
     m64, _ = gp64.predict(XS)
@@ -249,7 +250,7 @@ def test_sgpr_float32_and_a_mixed_global_policy():
     np.testing.assert_allclose(m32, m64, atol=1e-3)
     tf_keras.mixed_precision.set_global_policy("mixed_float16")
     try:
-        mixed = zoo.SGPR(num_inducing=8, seed=1, jitter=1e-6)
+        mixed = zoo.SGPR(num_inducing=8, seed=1, jitter=1e-6, solver="adam")
         mixed.fit(x, y, epochs=10, verbose=0)
         m, v = mixed.predict(XS)
     finally:
@@ -655,3 +656,20 @@ def test_a_composite_kernel_passes_as_a_serialized_layer(tmp_path):
     assert [part["config"]["dtype"] for part in parts] == ["float64", "float64"]
     with pytest.raises(TypeError, match="kernel must be a kernel name, a kernel layer"):
         zoo.SVGPRegressor(kernel=3.0)
+
+
+def test_a_named_kernel_starts_at_the_datas_scales():
+    from kerasprob.layers.gp import Matern32
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 3)) * np.array([1000.0, 1.0, 0.01])  # raw, unstandardized
+    y = 40.0 * np.sin(x[:, 0] / 1000.0) + 3.0
+    gp = zoo.SVGPRegressor(num_inducing=10, learning_rate=1e-9)  # the step leaves the start
+    gp.fit(x, y, epochs=1, verbose=0)
+    kernel = gp.gp.kernel
+    np.testing.assert_allclose(kernel.lengthscales.numpy(), np.std(x, axis=0), rtol=1e-6)
+    assert float(kernel.variance) == pytest.approx(np.var(y), rel=1e-6)
+    assert float(gp.gp.mean_constant.numpy()[0]) == pytest.approx(np.mean(y), rel=1e-6)
+    given = zoo.SVGPRegressor(num_inducing=10, learning_rate=1e-9, kernel=Matern32(input_dim=3))
+    given.fit(x, y, epochs=1, verbose=0)  # a kernel object keeps its values
+    np.testing.assert_allclose(given.gp.kernel.lengthscales.numpy(), 1.0, rtol=1e-6)

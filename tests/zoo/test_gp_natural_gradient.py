@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import zoo
+from kerasprob.layers import gp as layers
 from kerasprob.math import sgpr as sgpr_math
 from kerasprob.optimizers import NaturalGradient
 
@@ -104,10 +105,28 @@ def test_a_log_scale_moves_a_large_variance_faster_than_softplus():
     y = 50.0 * np.sin(2.0 * x[:, 0])
     variances, elbos = {}, {}
     for positive in ("softplus", "exp"):
+        # a kernel object keeps its starting values (a named one would start at var(y))
+        kernel = layers.SquaredExponential(positive=positive)
         model = zoo.SVGPRegressor(num_inducing=15, natural_gradient=1.0, learning_rate=0.05,
-                                  positive=positive, mean_function="zero")
+                                  kernel=kernel, positive=positive, mean_function="zero")
         model.fit(x, y, epochs=150, batch_size=len(x), verbose=0)
         variances[positive] = float(model.gp.kernel.variance)
         elbos[positive] = model.elbo(x, y)
     assert variances["exp"] > 2.5 * variances["softplus"], variances
     assert elbos["exp"] > elbos["softplus"] + 300.0, elbos
+
+
+def test_a_fit_without_epochs_trains_until_converged():
+    """scikit-learn's breast cancer (569 x 30, raw features), as a new user fits it: one
+    epoch left the classifier at the majority class (accuracy 0.63); without ``epochs`` the
+    fit runs until the loss stops improving."""
+    from sklearn.datasets import load_breast_cancer
+
+    x, y = load_breast_cancer(return_X_y=True)
+    model = zoo.SVGPClassifier()
+    history = model.fit(x, y, verbose=0)
+    epochs = len(history.history["loss"])
+    assert 30 < epochs < 1000  # stopped by the convergence rule, not the cap
+    losses = history.history["loss"]
+    assert min(losses[-20:]) > min(losses) - 1e-3  # no improvement left at the stop
+    assert np.mean(model.predict_proba(x).argmax(-1) == y) > 0.93

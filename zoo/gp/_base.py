@@ -19,7 +19,7 @@ from kerasprob.layers.gp import SVGP
 from kerasprob.layers.gp import kernels as kernel_lib
 from kerasprob.layers.gp.kernels import KERNELS, Kernel, in_dtype
 from kerasprob.math import gp as gp_math
-from kerasprob.math.positive import TRANSFORMS
+from kerasprob.math.positive import TRANSFORMS, inverse_positive
 from kerasprob.optimizers import NaturalGradient
 from kerasprob.serialization import serialize
 from kerasprob.validation import (
@@ -38,6 +38,13 @@ PRECISIONS = ("float64", "float32")
 
 #: Examples per batch of the prediction loops (``predict_f``, ``predict_log_density``, ...).
 PREDICT_BATCH = 4096
+
+#: The most epochs of a ``fit`` that does not say ``epochs``; it stops once converged: the
+#: epoch's loss (nats per example) has not improved by ``CONVERGED_DELTA`` in
+#: ``CONVERGED_PATIENCE`` epochs.
+MAX_EPOCHS = 1000
+CONVERGED_DELTA = 1e-3
+CONVERGED_PATIENCE = 20
 
 
 class GaussianProcessModel(ZooModel):
@@ -62,6 +69,10 @@ class GaussianProcessModel(ZooModel):
         ``"float32"``. Variables, data and every computation use it, whatever the global
         mixed-precision policy says.
       learning_rate: Adam learning rate.
+
+    A kernel given by name starts at the data's scales at the first ``fit``: lengthscales
+    at each feature's standard deviation (and, for a regressor, the variance at ``var(y)``),
+    so raw, unstandardized features train as standardized ones would.
       jitter: absolute jitter on the diagonal of ``K_uu`` (None: 1e-8 in float64, 1e-6 in
         float32; escalated, with a warning, only where its Cholesky factorization fails; see
         :class:`kerasprob.layers.gp.SVGP`).
@@ -262,6 +273,7 @@ class GaussianProcessModel(ZooModel):
         self.set_num_data(n)
         if not self.initialized.numpy():
             self._set_inducing_inputs(self._inducing_from_data(x))
+            self._initialize_kernel(x)
             self._initialize_from_targets(y)
             self.initialized.assign(1.0)
 
@@ -290,6 +302,7 @@ class GaussianProcessModel(ZooModel):
             x, y = np.concatenate(xs, 0).astype(self.precision), np.concatenate(ys, 0)
             self._check_num_data(len(x))
             self._set_inducing_inputs(self._inducing_from_data(x))
+            self._initialize_kernel(x)
             self._initialize_from_targets(y)
             self.initialized.assign(1.0)
 
@@ -297,6 +310,19 @@ class GaussianProcessModel(ZooModel):
     def _num_data_set(self):
         """Whether ``N`` was set, by :meth:`set_num_data` or an earlier fit."""
         return bool(self.initialized.numpy()) or float(self.num_data.numpy()) != 1.0
+
+    def _initialize_kernel(self, x):
+        """A named kernel starts at the data's scale: its lengthscales (per feature, or their
+        mean if shared) at the standard deviation of each feature of the first ``fit``'s
+        ``x`` (1 for a constant feature). A kernel given as an object keeps its values."""
+        kernel = self._first_layer().kernel
+        raw = getattr(kernel, "raw_lengthscales", None)
+        if not isinstance(self.kernel, str) or raw is None or self.kernel == "periodic":
+            return
+        std = np.std(np.asarray(x, dtype=np.float64), axis=0)
+        std = np.where(std > 10 * kernel.floor, std, 1.0)
+        value = std if raw.shape.rank == 1 else np.mean(std)
+        raw.assign(inverse_positive(value, kernel.floor, kernel.positive).astype(self.precision))
 
     def _initialize_from_targets(self, y):
         """Data-dependent initialization from the first fit's targets (none by default)."""
@@ -312,10 +338,23 @@ class GaussianProcessModel(ZooModel):
         dataset of unknown or infinite size is refused: ``N`` is never silently 1), and the
         first fit places the inducing inputs from its first batches. A regressor's constant
         mean starts at the mean of the first ``fit``'s ``y``.
+
+        Without ``epochs`` it trains until converged (at most ``MAX_EPOCHS``): until the
+        epoch's loss has not improved by ``CONVERGED_DELTA`` nats per example in
+        ``CONVERGED_PATIENCE`` epochs (``tf_keras.callbacks.EarlyStopping`` on ``loss``).
         """
         if not isinstance(x, tf.data.Dataset) and y is None:
             raise ValueError(f"{type(self).__name__}.fit needs targets y. Received: y=None")
-        return super().fit(x, y, **kwargs)
+        callbacks = list(kwargs.pop("callbacks", None) or [])
+        if kwargs.get("epochs") is None:
+            kwargs["epochs"] = MAX_EPOCHS
+            callbacks.extend(self._convergence_callbacks())
+        return super().fit(x, y, callbacks=callbacks, **kwargs)
+
+    def _convergence_callbacks(self):
+        """What stops a ``fit`` without ``epochs`` once it has converged."""
+        return [tf_keras.callbacks.EarlyStopping(
+            monitor="loss", min_delta=CONVERGED_DELTA, patience=CONVERGED_PATIENCE)]
 
     def prepare_fit(self, x, y, fit_kwargs):
         """``num_data`` and, at the first fit, the inducing inputs, from the checked data."""

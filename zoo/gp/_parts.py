@@ -4,6 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from kerasprob.layers.gp import Gaussian
+from kerasprob.math.positive import inverse_positive
 
 
 def gaussian_likelihood(variance, dtype, positive="softplus"):
@@ -26,10 +27,17 @@ class RegressionMixin:
         return self._as_precision(name, arr, (1,))
 
     def _initialize_from_targets(self, y):
-        """A constant mean starts at ``mean(y)`` (before the first step of the first fit)."""
+        """A constant mean starts at ``mean(y)``, a named kernel's variance at ``var(y)``
+        (before the first step of the first fit)."""
         out = self._svgp_layers()[-1]
         if out.mean_function == "constant":
             out.mean_constant.assign(np.full(out.mean_constant.shape, np.mean(y)))
+        kernel = out.kernel
+        variance = float(np.var(y))
+        if isinstance(self.kernel, str) and hasattr(kernel, "raw_variance") and (
+                variance > 10 * kernel.floor) and kernel.raw_variance.shape.rank == 0:
+            kernel.raw_variance.assign(inverse_positive(variance, kernel.floor,
+                                                        kernel.positive))
 
     def _predict_y_batch(self, x):
         mean, var = self._predict_f_batch(x, full_cov=False)

@@ -30,8 +30,6 @@ from zoo.registry import register
 MEAN_FUNCTIONS = ("zero", "constant", "linear")
 SOLVERS = ("lbfgs", "adam")
 
-#: The most L-BFGS iterations of a ``fit`` that does not say ``epochs``.
-MAX_LBFGS_ITERATIONS = 1000
 
 
 @register
@@ -45,7 +43,7 @@ class SGPR(RegressionMixin, GaussianProcessModel):
 
     By default (``solver="lbfgs"``) ``fit`` maximizes the bound of all the training data by
     L-BFGS until it converges (:func:`kerasprob.lbfgs.fit_lbfgs`, one iteration per epoch;
-    ``epochs`` caps the iterations, 1000 by default), as GPflow's ``Scipy()`` and
+    ``epochs`` caps the iterations, ``MAX_EPOCHS`` = 1000 by default), as GPflow's ``Scipy()`` and
     scikit-learn's ``GaussianProcessRegressor`` do. ``solver="adam"`` takes Adam steps
     instead, each on one batch: by default the whole training set, the exact bound; a
     smaller ``batch_size`` maximizes the bound of each batch (a cheaper, biased stand-in for
@@ -145,6 +143,10 @@ class SGPR(RegressionMixin, GaussianProcessModel):
             self.update_posterior(x)
         return history
 
+    def _convergence_callbacks(self):
+        """L-BFGS stops by its own tolerances; Adam as the other GP models."""
+        return [] if self.solver == "lbfgs" else super()._convergence_callbacks()
+
     def prepare_fit(self, x, y, fit_kwargs):
         """With ``solver="lbfgs"``: refuse per-step arguments and read a finite dataset into
         arrays (every step needs all of it), before anything changes."""
@@ -181,7 +183,7 @@ class SGPR(RegressionMixin, GaussianProcessModel):
                                     else (validation_data,)), verbose=0))
         verbose = kwargs.get("verbose", "auto")
         return fit_lbfgs(self, negative_bound, self._train_variables(),
-                         max_iterations=kwargs.get("epochs") or MAX_LBFGS_ITERATIONS,
+                         max_iterations=kwargs["epochs"],
                          callbacks=kwargs.get("callbacks"), verbose=1 if verbose == "auto"
                          else verbose, loss_scale=1.0 / n, validation=validation)
 
