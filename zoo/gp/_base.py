@@ -69,10 +69,6 @@ class GaussianProcessModel(ZooModel):
         ``"float32"``. Variables, data and every computation use it, whatever the global
         mixed-precision policy says.
       learning_rate: Adam learning rate.
-
-    A kernel given by name starts at the data's scales at the first ``fit``: lengthscales
-    at each feature's standard deviation (and, for a regressor, the variance at ``var(y)``),
-    so raw, unstandardized features train as standardized ones would.
       jitter: absolute jitter on the diagonal of ``K_uu`` (None: 1e-8 in float64, 1e-6 in
         float32; escalated, with a warning, only where its Cholesky factorization fails; see
         :class:`kerasprob.layers.gp.SVGP`).
@@ -85,6 +81,10 @@ class GaussianProcessModel(ZooModel):
         ``"softplus"`` (default) or ``"exp"`` (a log scale: Adam moves a variance of 2500 as
         easily as one of 1; on a unit-scale problem lengthscales that start growing grow
         faster, which can end in a smoother, worse optimum).
+
+    A kernel given by name starts at the data's scales at the first ``fit``: lengthscales
+    at each feature's standard deviation (and, for a regressor, the variance at ``var(y)``),
+    so raw, unstandardized features train as standardized ones would.
 
     Input: ``x`` ``[batch, D]``. Targets: see the subclass.
     """

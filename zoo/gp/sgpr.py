@@ -31,7 +31,6 @@ MEAN_FUNCTIONS = ("zero", "constant", "linear")
 SOLVERS = ("lbfgs", "adam")
 
 
-
 @register
 class SGPR(RegressionMixin, GaussianProcessModel):
     """Sparse GP regression (Titsias 2009): the collapsed bound, the optimal q(u), its predictive.
