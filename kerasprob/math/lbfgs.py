@@ -127,6 +127,7 @@ class LBFGS:
             return f, g, g @ d
 
         lo, f_lo, d_lo, hi, f_hi, d_hi = 0.0, f0, d0, None, None, None
+        g_lo = self.g
         hi_finite = True
         for _ in range(self.max_evaluations):
             if hi is not None and abs(hi - lo) <= 1e-12 * max(abs(lo), abs(hi)):
@@ -144,14 +145,14 @@ class LBFGS:
             elif abs(dg) <= -C2 * d0:
                 return alpha, f, g
             elif hi is None and dg < 0:  # still descending: extrapolate
-                lo, f_lo, d_lo = alpha, f, dg
+                lo, f_lo, d_lo, g_lo = alpha, f, dg, g
                 alpha *= 2.0
             else:  # a minimum lies between alpha and lo (or hi)
                 if hi is None or dg * (hi - lo) >= 0:
                     hi, f_hi, d_hi, hi_finite = lo, f_lo, d_lo, True
-                lo, f_lo, d_lo = alpha, f, dg
+                lo, f_lo, d_lo, g_lo = alpha, f, dg, g
         if lo > 0 and f_lo < f0 + C1 * lo * d0:  # sufficient decrease, weak curvature
-            return lo, f_lo, self._evaluate(self.x + lo * d)[1]
+            return lo, f_lo, g_lo
         return None
 
     def step(self):

@@ -167,12 +167,6 @@ class Kernel(FullPrecision, tf_keras.layers.Layer):
         return {**super().get_config(), "floor": self.floor, "fixed": list(self.fixed),
                 "active_dims": self.active_dims, "positive": self.positive}
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config.setdefault("positive", "softplus")  # saved before the argument existed
-        return cls(**config)
-
 
 class Stationary(Kernel):
     """A kernel of the scaled distance ``r``: variance ``s^2`` and lengthscales ``l``.

@@ -163,12 +163,6 @@ class Likelihood(FullPrecision, tf_keras.layers.Layer):
                 "num_quadrature_points": self.num_quadrature_points,
                 "num_samples": self.num_samples, "positive": self.positive}
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config.setdefault("positive", "softplus")  # saved before the argument existed
-        return cls(**config)
-
 
 @register
 class Gaussian(Likelihood):
