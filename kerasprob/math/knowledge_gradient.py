@@ -21,6 +21,7 @@ Everything here takes and returns tensors, so it runs on its own on a fitted GP,
 plot ``alpha`` over a grid:
 
 >>> import tensorflow as tf
+>>> from kerasprob.math.exact_gp import GaussianProcessPosterior
 >>> def rbf(a, b):
 ...     return tf.exp(-0.5 * tf.reduce_sum((a[..., :, None, :] - b[..., None, :, :]) ** 2, -1)
 ...                   / 0.2**2)
@@ -44,11 +45,10 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from kerasprob.math.linalg import cholesky_append, safe_cholesky
+from kerasprob.math.linalg import cholesky_append
 from kerasprob.validation import check_positive_int
 
 __all__ = [
-    "GaussianProcessPosterior",
     "SimulationAugmentedMean",
     "discrete_knowledge_gradient",
     "knowledge_gradient",
@@ -59,78 +59,6 @@ __all__ = [
     "simulated_outcomes",
     "simulation_augmented_minimum",
 ]
-
-
-class GaussianProcessPosterior:
-    """The exact GP posterior ``p(f | D_n)`` under Gaussian noise, as tensors.
-
-    ``mu_n(x) = m + k(x, X) (K + s^2 I)^{-1} (y - m)``,
-    ``Sigma_n(x, x') = k(x, x') - k(x, X) (K + s^2 I)^{-1} k(X, x')``.
-
-    Args:
-      kernel: a callable ``(x1 [..., a, d], x2 [..., b, d]) -> [..., a, b]``.
-      x: ``X``, ``[n, d]`` observed inputs.
-      y: ``[n]`` observed outputs.
-      noise_variance: ``s^2``, a scalar (``> 0`` keeps ``K + s^2 I`` well conditioned).
-      mean: ``m``, the constant prior mean.
-      dtype: computation dtype (default: ``x``'s if floating, else float64).
-
-    Attributes:
-      chol: ``[n, n]``, lower Cholesky factor of ``K + s^2 I``.
-      weights: ``[n]``, ``(K + s^2 I)^{-1} (y - m)``.
-    """
-
-    def __init__(self, kernel, x, y, noise_variance, mean=0.0, dtype=None):
-        if not callable(kernel):
-            raise TypeError(f"kernel must be callable. Received: kernel={kernel!r}")
-        if dtype is None:
-            dtype = getattr(x, "dtype", None)
-            dtype = tf.as_dtype(dtype) if dtype is not None else tf.float64
-            dtype = dtype if dtype.is_floating else tf.float64
-        self.kernel = kernel
-        self.x = tf.convert_to_tensor(x, dtype)  # [n, d]
-        self.y = tf.convert_to_tensor(y, dtype)  # [n]
-        if self.x.shape.rank != 2 or self.y.shape.rank != 1:
-            raise ValueError(
-                "x must have shape [n, d] and y shape [n]. Received: x with shape "
-                f"{tuple(self.x.shape)}, y with shape {tuple(self.y.shape)}")
-        self.noise_variance = tf.convert_to_tensor(noise_variance, dtype)
-        self.mean_value = tf.convert_to_tensor(mean, dtype)
-        n = tf.shape(self.x)[0]
-        gram = self.kernel(self.x, self.x) + self.noise_variance * tf.eye(n, dtype=dtype)
-        self.chol = safe_cholesky(gram, name="the GP's kernel matrix K + noise I")  # [n, n]
-        resid = (self.y - self.mean_value)[:, None]  # [n, 1]
-        self.weights = tf.linalg.cholesky_solve(self.chol, resid)[:, 0]  # [n]
-
-    @property
-    def dtype(self):
-        return self.x.dtype
-
-    def mean(self, x):
-        """``mu_n(x)``: ``[..., q, d] -> [..., q]``."""
-        x = tf.convert_to_tensor(x, self.dtype)
-        return self.mean_value + tf.linalg.matvec(self.kernel(x, self.x), self.weights)
-
-    def _whitened(self, x):
-        """``L^{-1} k(X, x)``: ``[..., q, d] -> [..., n, q]``."""
-        cross = tf.linalg.matrix_transpose(self.kernel(x, self.x))  # [..., n, q]
-        chol = tf.broadcast_to(self.chol, tf.concat([tf.shape(cross)[:-2],
-                                                     tf.shape(self.chol)], 0))
-        return tf.linalg.triangular_solve(chol, cross, lower=True)
-
-    def covariance(self, x1, x2):
-        """``Sigma_n(x1, x2)``: ``[..., a, d], [..., b, d] -> [..., a, b]``."""
-        x1 = tf.convert_to_tensor(x1, self.dtype)
-        x2 = tf.convert_to_tensor(x2, self.dtype)
-        v1, v2 = self._whitened(x1), self._whitened(x2)
-        return self.kernel(x1, x2) - tf.linalg.matmul(v1, v2, transpose_a=True)
-
-    def variance(self, x):
-        """``Sigma_n(x, x)`` of each point (latent ``f``, no noise): ``[..., q, d] -> [..., q]``."""
-        x = tf.convert_to_tensor(x, self.dtype)
-        prior = self.kernel(x[..., None, :], x[..., None, :])[..., 0, 0]  # [..., q]
-        v = self._whitened(x)  # [..., n, q]
-        return tf.maximum(prior - tf.reduce_sum(v * v, axis=-2), 0.0)
 
 
 def normal_quantiles(num, dtype=tf.float64):

@@ -34,8 +34,8 @@ import tensorflow as tf
 from keras_tuner.src.engine import oracle as oracle_module
 from keras_tuner.src.engine import trial as trial_module
 
+from kerasprob.math.exact_gp import GaussianProcessPosterior
 from kerasprob.math.knowledge_gradient import (
-    GaussianProcessPosterior,
     normal_quantiles,
     predictive_minimum,
     simulation_augmented_minimum,

@@ -25,14 +25,13 @@ References:
 
 import dataclasses
 import functools
-import math
 
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
 from kerasprob.math import kernels
-from kerasprob.math.knowledge_gradient import GaussianProcessPosterior
+from kerasprob.math.exact_gp import GaussianProcessPosterior, log_marginal_likelihood
 
 __all__ = ["SurrogateFit", "fit_gaussian_process", "matern52_ard"]
 
@@ -53,7 +52,7 @@ def matern52_ard(variance, lengthscales):
 class SurrogateFit:
     """A fitted surrogate: the posterior (on standardized values) and how to undo that.
 
-    ``posterior`` is a :class:`kerasprob.math.knowledge_gradient.GaussianProcessPosterior` of
+    ``posterior`` is a :class:`kerasprob.math.exact_gp.GaussianProcessPosterior` of
     ``(y - y_mean) / y_std``; ``raw`` holds the free parameters (a warm start for the next fit).
     """
 
@@ -78,17 +77,9 @@ def _constrain(raw, d):
 
 def _negative_log_marginal_likelihood(raw, x, y):
     """``-log p(y | X, theta)`` for a batch of free parameters ``raw [R, d + 2]`` -> ``[R]``."""
-    d = x.shape[-1]
-    lengthscales, variance, noise = _constrain(raw, d)
+    lengthscales, variance, noise = _constrain(raw, x.shape[-1])
     gram = kernels.matern52(x, x, variance[:, None, None], lengthscales[:, None, :])  # [R, n, n]
-    n = tf.shape(x)[0]
-    gram += (noise + _JITTER)[:, None, None] * tf.eye(n, dtype=x.dtype)
-    chol = tf.linalg.cholesky(gram)
-    rhs = tf.broadcast_to(y[None, :, None], tf.concat([tf.shape(gram)[:-1], [1]], 0))
-    white = tf.linalg.triangular_solve(chol, rhs)  # [R, n, 1]
-    log_det = tf.reduce_sum(tf.math.log(tf.linalg.diag_part(chol)), axis=-1)
-    nll = (0.5 * tf.reduce_sum(white[..., 0] ** 2, axis=-1) + log_det
-           + 0.5 * tf.cast(n, x.dtype) * math.log(2 * math.pi))
+    nll = -log_marginal_likelihood(gram, y, noise + _JITTER)
     return tf.where(tf.math.is_finite(nll), nll, tf.constant(1e10, x.dtype))
 
 

@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 from kerasprob.math import knowledge_gradient as kgm
+from kerasprob.math.exact_gp import GaussianProcessPosterior
 
 LENGTHSCALE = 0.25
 
@@ -31,7 +32,7 @@ def problem():
     f = np.sin(3 * (3 * x[:, 0] - 1)) + (3 * x[:, 0] - 1) ** 2 - 0.7 * (3 * x[:, 0] - 1)
     y = f - f.mean()
     noise, mean = 1e-3, 0.1
-    return x, y, noise, mean, kgm.GaussianProcessPosterior(rbf, x, y, noise, mean)
+    return x, y, noise, mean, GaussianProcessPosterior(rbf, x, y, noise, mean)
 
 
 def test_posterior_mean_and_covariance_equal_the_formulas(problem):
@@ -124,7 +125,7 @@ def test_monte_carlo_kg_over_a_discrete_set_matches_the_closed_form():
     """Frazier et al. (2009): the MC estimate over a discrete domain, within 4 standard errors
     of the exact value."""
     # Two competing minima (near 0.5 and 0.9), so that one more point is informative.
-    post = kgm.GaussianProcessPosterior(rbf, [[0.1], [0.5], [0.9]], [0.2, -0.5, -0.4], 1e-2)
+    post = GaussianProcessPosterior(rbf, [[0.1], [0.5], [0.9]], [0.2, -0.5, -0.4], 1e-2)
     points = np.linspace(0, 1, 9)[:, None]
     x_new = np.array([[0.2], [0.6], [0.875]])
     exact = kgm.knowledge_gradient_discrete(post, x_new, points).numpy()
@@ -175,7 +176,7 @@ def test_kg_equals_a_brute_force_refit_within_its_standard_error(problem):
 def test_kg_is_zero_where_the_posterior_is_exact_and_positive_elsewhere():
     x = np.array([[0.1], [0.4], [0.7]])
     y = np.array([0.5, -0.8, 0.2])
-    post = kgm.GaussianProcessPosterior(rbf, x, y, 1e-10)  # (numerically) noise-free
+    post = GaussianProcessPosterior(rbf, x, y, 1e-10)  # (numerically) noise-free
     kg = kgm.knowledge_gradient(post, np.array([[0.1], [0.4], [0.7], [0.25], [0.55], [0.95]]))
     np.testing.assert_allclose(kg[:3], 0.0, atol=1e-6)
     assert np.all(kg[3:] > 1e-3)
@@ -183,19 +184,19 @@ def test_kg_is_zero_where_the_posterior_is_exact_and_positive_elsewhere():
 
 def test_kg_runs_in_float32():
     x = np.array([[0.1], [0.4], [0.7]], "float32")
-    post = kgm.GaussianProcessPosterior(rbf, x, np.array([0.5, -0.8, 0.2], "float32"), 1e-3)
+    post = GaussianProcessPosterior(rbf, x, np.array([0.5, -0.8, 0.2], "float32"), 1e-3)
     assert post.dtype == tf.float32
     kg = kgm.knowledge_gradient(post, np.array([[0.25], [0.55]], "float32"), num_fantasies=8)
     assert kg.dtype == tf.float32 and np.all(kg.numpy() > 0)
-    post64 = kgm.GaussianProcessPosterior(rbf, x.astype("float64"), [0.5, -0.8, 0.2], 1e-3)
+    post64 = GaussianProcessPosterior(rbf, x.astype("float64"), [0.5, -0.8, 0.2], 1e-3)
     np.testing.assert_allclose(
         kg, kgm.knowledge_gradient(post64, [[0.25], [0.55]], num_fantasies=8), rtol=1e-3)
 
 
 def test_bad_arguments_are_named():
     with pytest.raises(TypeError, match="kernel must be callable"):
-        kgm.GaussianProcessPosterior("rbf", [[0.0]], [0.0], 1e-3)
+        GaussianProcessPosterior("rbf", [[0.0]], [0.0], 1e-3)
     with pytest.raises(ValueError, match=r"x must have shape \[n, d\]"):
-        kgm.GaussianProcessPosterior(rbf, [0.0, 1.0], [0.0, 1.0], 1e-3)
+        GaussianProcessPosterior(rbf, [0.0, 1.0], [0.0, 1.0], 1e-3)
     with pytest.raises(ValueError, match="num_fantasies"):
         kgm.normal_quantiles(0)
