@@ -9,11 +9,11 @@ Recipes built from them live in the ``zoo`` package.
 from kerasprob import (
     callbacks,
     distributions,
+    dtypes,
     layers,
     losses,
     math,
     optimizers,
-    precision,
     validation,
 )
 
@@ -30,5 +30,5 @@ def __getattr__(name):
         return importlib.import_module(f"kerasprob.{name}")
     raise AttributeError(f"module 'kerasprob' has no attribute {name!r}")
 
-__all__ = ["callbacks", "distributions", "layers", "losses", "math", "optimizers",
-           "precision", "validation"]
+__all__ = ["callbacks", "distributions", "dtypes", "layers", "losses", "math", "optimizers",
+           "validation"]

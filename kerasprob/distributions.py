@@ -28,6 +28,7 @@ import tensorflow_probability as tfp
 import tf_keras
 from tf_keras.src.mixed_precision import policy as policy_lib
 
+from kerasprob.dtypes import FullPrecision
 from kerasprob.math.distributions import (
     DiscretizedLogisticDistribution,
     LogitBernoulli,
@@ -35,7 +36,6 @@ from kerasprob.math.distributions import (
     scale_tril_from_params,
     unflatten,
 )
-from kerasprob.policy import FullPrecision
 from kerasprob.serialization import register
 from kerasprob.validation import (
     check_choice,

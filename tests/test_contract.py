@@ -97,7 +97,7 @@ def _known_gap(layer, policy):
     with the change that closes it), or None. Each entry checks for its gap, so it stops
     applying once the gap is closed."""
     from kerasprob.distributions import DistributionLayer
-    from kerasprob.policy import FullPrecision
+    from kerasprob.dtypes import FullPrecision
 
     name = type(layer).__name__
     if (policy.startswith("mixed") and isinstance(layer, DistributionLayer)

@@ -4,10 +4,10 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras
 
+from kerasprob.dtypes import FullPrecision
 from kerasprob.layers.priors import Prior
 from kerasprob.math.distributions import as_distribution, standard_normal_like
 from kerasprob.math.divergences import gaussian_kl_to_standard_normal, kl_divergence
-from kerasprob.policy import FullPrecision
 from kerasprob.serialization import deserialize, register, serialize
 from kerasprob.validation import check_choice, check_positive_float, check_positive_int
 
@@ -36,7 +36,7 @@ class KLDivergenceLayer(FullPrecision, tf_keras.layers.Layer):
 
     The KL (and the loss) is computed in float32 under a mixed policy (in float16,
     ``exp(log_var)`` overflows from ``log_var = 11.1``), in float64 under ``"float64"``
-    (:mod:`kerasprob.policy`); the prior must have the same dtype.
+    (:mod:`kerasprob.dtypes`); the prior must have the same dtype.
 
     Input: ``[mu, log_var]`` each ``[batch, d]``, or a distribution with batch shape ``[batch]``.
     Output: the input, unchanged (cast to the layer's computation dtype).

@@ -12,8 +12,8 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras
 
+from kerasprob.dtypes import FullPrecision
 from kerasprob.math.distributions import positive_scale
-from kerasprob.policy import FullPrecision
 from kerasprob.serialization import register
 from kerasprob.validation import check_positive_int
 
@@ -26,7 +26,7 @@ class Prior(FullPrecision, tf_keras.layers.Layer):
     """Base class: ``distribution()`` returns ``p(z)``; ``call`` ignores its input.
 
     The distribution's dtype is the layer's computation dtype: float32 under the float32
-    and mixed policies, float64 under ``"float64"`` (:mod:`kerasprob.policy`).
+    and mixed policies, float64 under ``"float64"`` (:mod:`kerasprob.dtypes`).
     """
 
     def __init__(self, event_size, **kwargs):

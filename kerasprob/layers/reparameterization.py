@@ -3,7 +3,7 @@
 import tensorflow as tf
 import tf_keras
 
-from kerasprob.policy import FullPrecision
+from kerasprob.dtypes import FullPrecision
 from kerasprob.serialization import register
 from kerasprob.validation import check_choice, check_positive_float, check_positive_int
 
@@ -45,7 +45,7 @@ class GaussianReparameterization(FullPrecision, tf_keras.layers.Layer):
       explicit_noise: if True, inputs are ``[mu, s, eps]`` with ``eps`` of the output shape.
 
     Noise and samples are in float32 under a mixed policy (float64 under ``"float64"``);
-    see :mod:`kerasprob.policy`.
+    see :mod:`kerasprob.dtypes`.
 
     Input: ``[mu, s]`` (or ``[mu, s, eps]``), ``mu`` and ``s`` of shape ``[batch, d]``.
     Output shape: ``[batch, d]``, or ``[batch, k, d]`` when ``num_samples=k``.
@@ -129,7 +129,7 @@ class GumbelSoftmax(FullPrecision, tf_keras.layers.Layer):
 
     The uniform noise and the sample are float32 under a mixed policy (bfloat16's 8-bit
     mantissa would bias the draws), float64 under ``"float64"``; see
-    :mod:`kerasprob.policy`.
+    :mod:`kerasprob.dtypes`.
 
     Input shape: ``[batch..., K]`` logits. Output shape: ``[batch..., K]``, rows summing to 1.
 

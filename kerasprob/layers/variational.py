@@ -17,6 +17,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras
 
+from kerasprob.dtypes import FullPrecision
 from kerasprob.layers.kl import KLDivergenceLayer
 from kerasprob.math.bounds import log_importance_weights, log_mean_exp
 from kerasprob.math.distributions import scale_tril_from_params, standard_normal_log_prob
@@ -25,7 +26,6 @@ from kerasprob.math.divergences import (
     tril_gaussian_kl_to_standard_normal,
 )
 from kerasprob.math.random import normal
-from kerasprob.policy import FullPrecision
 from kerasprob.serialization import register
 from kerasprob.validation import check_choice, check_positive_int
 
@@ -52,7 +52,7 @@ class GaussianPosterior(FullPrecision, tf_keras.layers.Layer):
       num_samples: ``k``, draws per example made by ``call``.
 
     Draws, noise and ``log q`` are float32 under a mixed policy, float64 under
-    ``"float64"`` (:mod:`kerasprob.policy`).
+    ``"float64"`` (:mod:`kerasprob.dtypes`).
 
     Input shape: ``[batch, params_size]``.
     Output shape: ``[batch, k, d]`` draws (``sample`` also returns ``log q``, ``[batch, k]``).

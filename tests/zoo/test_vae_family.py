@@ -281,16 +281,22 @@ def test_fixed_scale_normal_log_prob():
 def test_cpu_bfloat16_detection_reads_the_cpu_flags(tmp_path, flags, expected):
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
-    assert kp.precision.cpu_has_bfloat16(str(cpuinfo)) is expected
-    assert kp.precision.cpu_has_bfloat16(str(tmp_path / "missing")) is False
+    assert kp.dtypes.cpu_has_bfloat16(str(cpuinfo)) is expected
+    assert kp.dtypes.cpu_has_bfloat16(str(tmp_path / "missing")) is False
 
 
 def test_precision_names_are_checked():
-    assert kp.precision.resolve_precision("mixed_bfloat16") == "mixed_bfloat16"
-    expected = "mixed_bfloat16" if kp.precision.cpu_has_bfloat16() else "float32"
-    assert kp.precision.resolve_precision("auto") == expected
+    assert kp.dtypes.resolve_precision("mixed_bfloat16") == "mixed_bfloat16"
+    expected = "mixed_bfloat16" if kp.dtypes.cpu_has_bfloat16() else "float32"
+    assert kp.dtypes.resolve_precision("auto") == expected
     with pytest.raises(ValueError, match="precision.*Received: precision='float16'"):
         zoo.VAE(input_shape=(8, 8), encoder="conv", precision="float16")
+    # one meaning across the zoo: the dtype policy a model is built in, each model its subset
+    for model in (zoo.SVGPRegressor, zoo.GaussianNaiveBayes, zoo.PolyaGammaLogisticRegression):
+        with pytest.raises(ValueError,
+                           match=r"precision must be one of .*float64.*Received: precision='auto'"):
+            model(precision="auto")
+        assert model(precision="float32").precision == "float32"
 
 
 def test_mixed_bfloat16_reaches_every_convolution():

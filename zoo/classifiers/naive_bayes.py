@@ -36,6 +36,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras
 
+from kerasprob.dtypes import FLOAT_PRECISIONS, resolve_precision
 from kerasprob.math.naive_bayes import (
     class_log_joint,
     class_moments,
@@ -44,7 +45,6 @@ from kerasprob.math.naive_bayes import (
 )
 from kerasprob.tuning import Float
 from kerasprob.validation import (
-    check_choice,
     check_int_at_least,
     check_labels,
     check_positive_float,
@@ -53,7 +53,6 @@ from kerasprob.validation import (
 from zoo.base import ZooModel, in_batches
 from zoo.classifiers.streaming import (
     FIT_BATCH,
-    PRECISIONS,
     PREDICT_BATCH,
     array_batches,
     replica_sum,
@@ -122,7 +121,7 @@ class GaussianClassModel(ZooModel):
 
     def __init__(self, input_shape=None, num_classes=None, classes=None, precision="float64",
                  learning_rate=1e-3, **kwargs):
-        precision = check_choice("precision", precision, PRECISIONS)
+        precision = resolve_precision(precision, allowed=FLOAT_PRECISIONS)
         kwargs.pop("dtype", None)  # the dtype is `precision`
         super().__init__(learning_rate=learning_rate, dtype=precision, **kwargs)
         self.input_shape = input_shape

@@ -42,11 +42,11 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras
 
+from kerasprob.dtypes import FLOAT_PRECISIONS, resolve_precision
 from kerasprob.math.polya_gamma import sample_polya_gamma
 from kerasprob.math.random import stateless_seed
 from kerasprob.tuning import Float, Int
 from kerasprob.validation import (
-    check_choice,
     check_int_at_least,
     check_labels,
     check_positive_float,
@@ -54,7 +54,7 @@ from kerasprob.validation import (
     check_seed,
 )
 from zoo.base import ZooModel, in_batches
-from zoo.classifiers.streaming import PRECISIONS, array_batches, replica_sum
+from zoo.classifiers.streaming import array_batches, replica_sum
 from zoo.conditioning import DataSpec
 from zoo.registry import register
 
@@ -105,7 +105,7 @@ class PolyaGammaLogisticRegression(ZooModel):
     def __init__(self, input_shape=None, degree=1, prior_precision=1.0, num_chains=4,
                  burn_in=200, num_samples=500, thinning=1, seed=0, precision="float64",
                  learning_rate=1e-3, **kwargs):
-        precision = check_choice("precision", precision, PRECISIONS)
+        precision = resolve_precision(precision, allowed=FLOAT_PRECISIONS)
         kwargs.pop("dtype", None)  # the dtype is `precision`
         super().__init__(learning_rate=learning_rate, dtype=precision, **kwargs)
         self.input_shape = input_shape

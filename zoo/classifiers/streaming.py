@@ -1,11 +1,7 @@
 """What the classical models share to fit from statistics streamed through ``model.fit``:
-their dtypes and batch sizes, whole-batch slices of arrays, and sums over replicas."""
+their batch sizes, whole-batch slices of arrays, and sums over replicas."""
 
 import tensorflow as tf
-
-#: Dtypes the classical models compute in (their statistics are kept in it too). Under a
-#: mixed global policy they still compute in ``precision``: log densities stay >= float32.
-PRECISIONS = ("float64", "float32")
 
 #: Rows per chunk of ``predict_proba`` and friends.
 PREDICT_BATCH = 65536

@@ -15,6 +15,7 @@ import numpy as np
 import tensorflow as tf
 import tf_keras
 
+from kerasprob.dtypes import FLOAT_PRECISIONS, resolve_precision
 from kerasprob.layers.gp import SVGP
 from kerasprob.layers.gp import kernels as kernel_lib
 from kerasprob.layers.gp.kernels import KERNELS, Kernel, in_dtype
@@ -34,7 +35,6 @@ from zoo.base import ZooModel, in_batches
 
 #: Dtypes a zoo GP computes in. A Cholesky in 16 bits is hopeless, so under a mixed global
 #: policy the model still computes (and keeps its variables) in ``precision``.
-PRECISIONS = ("float64", "float32")
 
 #: Examples per batch of the prediction loops (``predict_f``, ``predict_log_density``, ...).
 PREDICT_BATCH = 4096
@@ -96,7 +96,7 @@ class GaussianProcessModel(ZooModel):
     def __init__(self, input_shape=None, num_inducing=50, kernel="rbf", inducing_init="kmeans",
                  train_inducing=True, seed=0, precision="float64", learning_rate=1e-2,
                  jitter=None, natural_gradient=None, positive="softplus", **kwargs):
-        precision = check_choice("precision", precision, PRECISIONS)
+        precision = resolve_precision(precision, allowed=FLOAT_PRECISIONS)
         kwargs.pop("dtype", None)  # the dtype is `precision`
         super().__init__(learning_rate=learning_rate, dtype=precision, **kwargs)
         self.input_shape = input_shape

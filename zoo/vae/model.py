@@ -40,13 +40,13 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras
 
+from kerasprob.dtypes import resolve_precision
 from kerasprob.layers import MLP, MixtureNormalPrior
 from kerasprob.layers.flows import InverseAutoregressive, permuted_stack
 from kerasprob.layers.networks import ConvDecoder, ConvEncoder, conv_architecture
 from kerasprob.layers.variational import EvidenceBound, GaussianPosterior
 from kerasprob.math.bounds import log_mean_exp
 from kerasprob.math.random import stateless_seed
-from kerasprob.precision import resolve_precision
 from kerasprob.tuning import Float, Int, Units
 from kerasprob.validation import (
     check_array,
@@ -104,7 +104,7 @@ class VAE(ZooModel):
         likelihood and bound in float32): faster than float32 at the same ELBO on CPUs
         with AMX, slower without (``benchmarks/bench_vae_conv.py``).
         ``"auto"`` chooses it on such CPUs when no GPU is visible, float32
-        elsewhere (:func:`kerasprob.precision.resolve_precision`). Ignored by
+        elsewhere (:func:`kerasprob.dtypes.resolve_precision`). Ignored by
         dense networks.
       context_dim: size of a context ``c`` given to the encoder and the decoder (0: none):
         the VAE is then a model of ``p(x | c)``, fitted by ``fit(x, c)`` (see

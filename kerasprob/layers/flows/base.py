@@ -27,14 +27,14 @@ context_dim)``; see ``examples/custom_bijectors.py``.
 Dtypes: a bijector layer computes (values and log-determinants) in float64 under a
 ``"float64"`` policy and in float32 under the float32 and mixed policies; the networks it
 builds follow the policy as requested (16-bit under a mixed one) and their outputs are
-cast up (:mod:`kerasprob.policy`).
+cast up (:mod:`kerasprob.dtypes`).
 """
 
 import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras
 
-from kerasprob.policy import FullPrecision
+from kerasprob.dtypes import FullPrecision
 
 tfb = tfp.bijectors
 

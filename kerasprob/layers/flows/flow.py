@@ -25,10 +25,10 @@ import tensorflow_probability as tfp
 import tf_keras
 from tf_keras.src.mixed_precision import policy as policy_lib
 
+from kerasprob.dtypes import FullPrecision
 from kerasprob.layers.flows.base import BijectorLayer, _shape_list
 from kerasprob.math.distributions import standard_normal_log_prob
 from kerasprob.math.random import normal
-from kerasprob.policy import FullPrecision
 from kerasprob.serialization import deserialize, register, serialize
 from kerasprob.validation import check_choice, check_positive_int
 

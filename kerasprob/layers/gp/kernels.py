@@ -28,9 +28,9 @@ import numpy as np
 import tensorflow as tf
 import tf_keras
 
+from kerasprob.dtypes import FullPrecision
 from kerasprob.math import kernels as kmath
 from kerasprob.math.positive import TRANSFORMS, inverse_positive, positive
-from kerasprob.policy import FullPrecision
 from kerasprob.serialization import deserialize, register, serialize
 from kerasprob.validation import check_choice, check_positive_float, check_positive_int
 

@@ -33,10 +33,10 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras
 
+from kerasprob.dtypes import FullPrecision
 from kerasprob.math import quadrature
 from kerasprob.math.positive import TRANSFORMS, inverse_positive, positive
 from kerasprob.math.random import normal
-from kerasprob.policy import FullPrecision
 from kerasprob.serialization import register
 from kerasprob.validation import check_choice, check_positive_float, check_positive_int
 
