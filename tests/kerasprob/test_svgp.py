@@ -159,6 +159,19 @@ def test_svgp_elbo_at_optimal_q_equals_exact_log_marginal_likelihood(whiten):
     np.testing.assert_allclose(full[0], cov, rtol=1e-5, atol=1e-8)
 
 
+@pytest.mark.parametrize("whiten", [True, False])
+def test_negative_elbo_of_the_full_batch_is_minus_the_exact_lml_over_n(whiten):
+    """The layer's training loss at the optimal q(u), Z = X: -log p(y) / N."""
+    layer, lik, (lml, _, _) = _layer_at_optimum(X1, Y1, whiten)
+    loss = layer.negative_elbo(X1, Y1, lik)
+    np.testing.assert_allclose(loss.numpy(), -lml / 7, rtol=1e-6)
+    # and on two half batches its mean is the same (the KL / N counted once per batch)
+    halves = [layer.negative_elbo(X1[i::2], Y1[i::2], lik).numpy() for i in (0, 1)]
+    ell = lik.expected_log_likelihood(Y1[:, None], *layer.predict_f(X1)).numpy()
+    kl_n = layer.prior_kl().numpy() / 7
+    np.testing.assert_allclose(halves, [-ell[0::2].mean() + kl_n, -ell[1::2].mean() + kl_n])
+
+
 def test_svgp_float32_agrees_with_float64():
     layer64, _, (lml, mean, _) = _layer_at_optimum(X1, Y1, True)
     layer32 = gp.SVGP(gp.SquaredExponential(1.3, 0.6), num_inducing=7, input_dim=1,

@@ -126,14 +126,9 @@ class SVGPClassifier(GaussianProcessModel):
         return stateless_seed(self.seed, 1)
 
     def _negative_objective(self, x, y, training=False):
-        """``-mean_b E_q[log p(y | f)] + KL / N``: the negative ELBO per example."""
-        chol = self.gp.kuu_cholesky()
-        mean, var = self.gp.predict_f(tf.cast(x, self.precision), chol_kuu=chol)
-        y = tf.reshape(tf.cast(y, self.precision), (-1, 1))
         seed = None if training or self.binary else self._seed()
-        kwargs = {} if self.binary else {"seed": seed}
-        ell = self.likelihood.expected_log_likelihood(y, mean, var, **kwargs)  # [b]
-        return -tf.reduce_mean(ell) + self.gp.prior_kl() / self.num_data
+        return self.gp.negative_elbo(x, y, self.likelihood,
+                                     **({} if self.binary else {"seed": seed}))
 
     def _predict_y_batch(self, x):
         mean, var = self._predict_f_batch(x)

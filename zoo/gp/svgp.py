@@ -92,11 +92,7 @@ class SVGPRegressor(RegressionMixin, GaussianProcessModel):
         return self.likelihood.expected_log_likelihood(y, mean, var)  # [b]
 
     def _negative_objective(self, x, y, training=False):
-        """``-mean_b E_q[log p(y | f)] + KL / N``: the negative ELBO per example."""
-        chol = self.gp.kuu_cholesky()
-        ell = self._expected_log_likelihood(x, y, chol)
-        kl = self.gp.prior_kl(None if self.whiten else chol)
-        return -tf.reduce_mean(ell) + kl / self.num_data
+        return self.gp.negative_elbo(x, y, self.likelihood)
 
     def elbo(self, x, y, batch_size=PREDICT_BATCH):
         """The ELBO of all of ``(x, y)``: ``sum_n E_q[log p(y_n | f_n)] - KL`` (nats, one

@@ -277,6 +277,31 @@ class SVGP(DistributionLayer):
             chol_kuu = self.kuu_cholesky()
         return gp_math.prior_kl(self.q_mu, self.q_sqrt, chol_kuu, whiten=self.whiten)
 
+    def negative_elbo(self, x, y, likelihood, **likelihood_kwargs):
+        """The training loss of a batch: its negative ELBO per example,
+
+        ``-(1/b) sum_n E_{q(f_n)}[log p(y_n | f_n)] + KL[q(u) || p(u)] / N``,
+
+        whose mean over the batches of an epoch is ``-ELBO / N`` (Hensman et al. 2013).
+
+        Args:
+          x: ``[b, D]`` inputs.
+          y: ``[b, 1]`` (or ``[b]``) targets or labels.
+          likelihood: a :mod:`kerasprob.layers.gp` likelihood (its
+            ``expected_log_likelihood(y, mean, var, **likelihood_kwargs)`` gives ``[b]``).
+          **likelihood_kwargs: e.g. ``seed`` of a Monte Carlo expectation.
+
+        Returns:
+          A scalar in the layer's dtype. ``N`` is :meth:`set_num_data`'s.
+        """
+        x = tf.cast(tf.convert_to_tensor(x), self.dtype)
+        y = tf.reshape(tf.cast(y, self.dtype), (-1, 1))
+        chol = self.kuu_cholesky()
+        mean, var = self.predict_f(x, chol_kuu=chol)
+        ell = likelihood.expected_log_likelihood(y, mean, var, **likelihood_kwargs)  # [b]
+        kl = self.prior_kl(None if self.whiten else chol)
+        return -tf.reduce_mean(ell) + kl / self.num_data_weight
+
     def mean_fn(self, x):
         """The prior mean ``mu(x)``: ``[batch, L]``."""
         x = tf.cast(x, self.dtype)
