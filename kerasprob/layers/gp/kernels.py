@@ -24,6 +24,8 @@ array([[2.    , 0.7358],
 array([2., 2., 2.])
 """
 
+import math
+
 import numpy as np
 import tensorflow as tf
 import tf_keras
@@ -429,17 +431,6 @@ class _Combination(Kernel):
         return cls(**config)
 
 
-def _add(terms):
-    return tf.add_n(terms)
-
-
-def _multiply(terms):
-    result = terms[0]
-    for t in terms[1:]:
-        result = result * t
-    return result
-
-
 @register
 class Sum(_Combination):
     """``k(x, x') = sum_i k_i(x, x')`` (an additive GP: f = sum of independent GPs).
@@ -448,7 +439,7 @@ class Sum(_Combination):
       kernels: two or more kernel layers (their weights train with this one).
     """
 
-    _reduce = staticmethod(_add)
+    _reduce = staticmethod(tf.add_n)
 
 
 @register
@@ -459,7 +450,7 @@ class Product(_Combination):
       kernels: two or more kernel layers.
     """
 
-    _reduce = staticmethod(_multiply)
+    _reduce = staticmethod(math.prod)
 
 
 KERNELS = {
