@@ -1,5 +1,6 @@
-"""Shipped presets (zoo/presets/): each loads by name through ``zoo.load`` and reproduces the
-metrics recorded beside it in presets.json; the files are small and in the built wheel."""
+"""Shipped presets (zoo/<family>/presets/): each loads by name through ``zoo.load`` and
+reproduces the metrics recorded beside it in presets.json; the files are small and in the
+built wheel."""
 
 import os
 import shutil
@@ -26,11 +27,18 @@ def validation_split(name):
     _, x, x_q, _ = cli.prepare(cls, data, info["scaling"])
     second = cli.second_array(kind, data, x_q)
     _, val = cli.split(len(x), info["validation_split"], info["seed"])
+    if kind == "two_sample":  # the command line splits the second sample with seed + 1
+        _, val_q = cli.split(len(second), info["validation_split"], info["seed"] + 1)
+        return kind, x[val], np.asarray(second)[val_q]
     return kind, x[val], None if second is None else np.asarray(second)[val]
 
 
 def test_presets_are_listed_and_small():
-    assert {"vae-digits", "realnvp-banana"} <= set(presets.names())
+    # one per family at least, each in its family's folder
+    assert {"vae-digits", "realnvp-banana", "svgp-co2", "density-ratio-gaussians",
+            "naive-bayes-iris"} <= set(presets.names())
+    families = {presets.PRESETS[name]["family"] for name in presets.names()}
+    assert families == set(presets.FAMILIES)
     for name in presets.names():
         size = os.path.getsize(presets.path(name))
         assert 0 < size < 1_000_000, (name, size)
@@ -84,6 +92,36 @@ def test_flow_preset_is_close_to_the_exact_density():
                                rtol=1e-5)
 
 
+def test_gp_preset_forecasts_raw_co2():
+    """svgp-co2 takes decimal years and gives ppm (no scaling on the side): on the months it
+    was not trained on, RMSE about 2 ppm (the series' standard deviation is 14)."""
+    from zoo.datasets import load_co2
+
+    info = presets.run_info("svgp-co2")
+    assert info["scaling"]["kind"] == "none"
+    t, co2 = load_co2()
+    _, val = cli.split(len(t), info["validation_split"], info["seed"])
+    mean, var = zoo.load("svgp-co2").predict(t[val])
+    rmse = float(np.sqrt(np.mean((np.ravel(mean) - co2[val]) ** 2)))
+    assert rmse < 3.0 and rmse < 0.2 * np.std(co2), rmse
+    np.testing.assert_allclose(rmse, presets.metrics("svgp-co2")["rmse"], rtol=1e-5)
+    z = (co2[val] - np.ravel(mean)) / np.sqrt(np.ravel(var))
+    assert 0.5 < np.std(z) < 1.5  # calibrated predictive variance
+
+
+def test_density_ratio_preset_against_the_exact_ratio():
+    """density-ratio-gaussians: log r on fresh draws of p near the exact log ratio, and its
+    KL estimate on them within 3 standard errors of the exact 0.4431 nats."""
+    from zoo.datasets import GAUSSIAN_PAIR_KL, gaussian_pair_log_ratio, make_gaussian_pair
+
+    est = zoo.load("density-ratio-gaussians")
+    x = make_gaussian_pair(n=20000, seed=123)["x_p"]
+    error = np.ravel(est.log_ratio(x[:4000])) - gaussian_pair_log_ratio(x[:4000])
+    assert np.sqrt(np.mean(error**2)) < 0.1, np.sqrt(np.mean(error**2))
+    kl = est.kl_divergence(x)
+    assert abs(kl.value - GAUSSIAN_PAIR_KL) < 3 * kl.standard_error, (kl, GAUSSIAN_PAIR_KL)
+
+
 def test_unknown_preset_and_cli(tmp_path, capsys):
     with pytest.raises(FileNotFoundError, match="no-such-preset"):
         zoo.load("no-such-preset")
@@ -112,5 +150,7 @@ def test_built_wheel_contains_the_presets(tmp_path):
     (wheel,) = tmp_path.glob("kerasprob-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in presets.names():
-        assert f"zoo/presets/{name}.keras" in names
-    assert "zoo/presets/presets.json" in names and "zoo/__main__.py" in names
+        family = presets.PRESETS[name]["family"]
+        assert f"zoo/{family}/presets/{name}.keras" in names
+        assert f"zoo/{family}/presets/presets.json" in names
+    assert "zoo/__main__.py" in names

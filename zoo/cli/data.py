@@ -110,7 +110,9 @@ def load_data(spec, kind, target=None, reference=None, need_target=True):
     x = y = x_q = classes = None
     if spec in datasets:
         loaded = datasets[spec]()
-        if isinstance(loaded, tuple) and len(loaded) == 2 and np.ndim(loaded[1]) == 1:
+        if isinstance(loaded, dict):
+            x, x_q = loaded["x_p"], loaded["x_q"]  # two samples
+        elif isinstance(loaded, tuple) and len(loaded) == 2 and np.ndim(loaded[1]) == 1:
             x, y = loaded  # (features, labels)
         elif isinstance(loaded, tuple):
             x = np.concatenate(loaded, 0)  # (train, validation) splits: the CLI splits itself

@@ -14,6 +14,8 @@ Arguments are checked with ``kerasprob.validation`` (errors name the argument an
   ``make_banana`` / ``banana_log_prob``, ``make_two_moons`` / ``two_moons_log_prob``
   (exact up to quadrature), ``make_gaussian_mixture_2d`` / ``gaussian_mixture_log_prob``,
   ``make_checkerboard`` / ``checkerboard_log_prob``.
+* ``zoo.datasets.two_sample``: ``make_gaussian_pair``, the density-ratio post's
+  ``p = N(1, 1)``, ``q = N(0, 2^2)`` (``gaussian_pair_log_ratio``, ``GAUSSIAN_PAIR_KL``).
 * ``zoo.datasets.random_flow``: the random normalizing flow of the course write-up in
   closed form (``sample_random_flow_params``, ``flow_forward``, ``flow_inverse``,
   ``flow_log_prob``, ``sample_flow``) and the VAE data set of its contour images
@@ -58,10 +60,16 @@ from zoo.datasets.toy2d import (
     make_two_moons,
     two_moons_log_prob,
 )
+from zoo.datasets.two_sample import (
+    GAUSSIAN_PAIR_KL,
+    gaussian_pair_log_ratio,
+    make_gaussian_pair,
+)
 
 __all__ = [
     "DATASETS",
     "FLOW_BASE_SCALE",
+    "GAUSSIAN_PAIR_KL",
     "IRIS_CLASSES",
     "IRIS_FEATURES",
     "FlowParams",
@@ -72,6 +80,7 @@ __all__ = [
     "flow_inverse",
     "flow_log_prob",
     "gaussian_mixture_log_prob",
+    "gaussian_pair_log_ratio",
     "load_co2",
     "load_digits",
     "load_flow_images",
@@ -80,6 +89,7 @@ __all__ = [
     "make_checkerboard",
     "make_flow_images",
     "make_gaussian_mixture_2d",
+    "make_gaussian_pair",
     "make_two_moons",
     "sample_flow",
     "sample_random_flow_params",
@@ -88,7 +98,7 @@ __all__ = [
 
 # Loaders that need no argument, for the command line. "iris" and "digits" return
 # (x, y); the 2-D toy densities return x of shape [2000, 2]; "flow_images" returns
-# (x_train, x_val).
+# (x_train, x_val); "gaussian_pair" returns {"x_p", "x_q"}.
 DATASETS = {
     "iris": load_iris,
     "digits": load_digits,
@@ -98,4 +108,5 @@ DATASETS = {
     "checkerboard": make_checkerboard,
     "flow_images": load_flow_images,
     "co2": load_co2,
+    "gaussian_pair": make_gaussian_pair,
 }

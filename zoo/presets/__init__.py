@@ -1,9 +1,12 @@
 """Pretrained zoo models shipped in the package, loadable by name: ``zoo.load("vae-digits")``.
 
-Each preset is a ``.keras`` file in this directory and an entry in ``presets.json``: what it
-is (``description``), how it was made (``run``: the model, the data, the scaling and the
-split, as in a ``python -m zoo fit`` run directory's ``run.json``) and the metrics it scored on
-its validation split (``metrics``). ``python -m zoo.presets.make`` rebuilds every preset (or
+Each family keeps its presets beside its models (``zoo/vae/presets/``, ``zoo/flows/presets/``,
+``zoo/gp/presets/``, ``zoo/density_ratio/presets/``, ``zoo/classifiers/presets/``): a
+``.keras`` file per preset and an entry in that folder's ``presets.json``: what it is
+(``description``), how it was made (``run``: the model, the data and the split, as in a
+``python -m zoo fit`` run directory's ``run.json``) and the metrics it scored on its
+validation split (``metrics``). Every preset takes raw data: any scaling it wants is a saved
+layer inside it. ``python -m zoo.presets.make`` rebuilds every preset (or
 ``python -m zoo.presets.make vae-digits``); ``python -m zoo presets`` lists them, and
 ``python -m zoo evaluate vae-digits`` / ``sample vae-digits -n 16 --out x.npy`` use them like a
 run directory. Loading goes through ``zoo.load``: tf-keras' safe mode, no code from the file.
@@ -16,15 +19,33 @@ True
 import json
 import os
 
-DIRECTORY = os.path.dirname(os.path.abspath(__file__))
-INDEX = os.path.join(DIRECTORY, "presets.json")
+#: The family folders that hold presets (``zoo/<family>/presets/``).
+FAMILIES = ("classifiers", "density_ratio", "flows", "gp", "vae")
+
+_ZOO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def directory(family):
+    """The presets folder of ``family`` (one of :data:`FAMILIES`)."""
+    if family not in FAMILIES:
+        raise ValueError(f"family must be one of {list(FAMILIES)}. Received: family={family!r}")
+    return os.path.join(_ZOO, family, "presets")
+
+
+def index_path(family):
+    """The ``presets.json`` of ``family``."""
+    return os.path.join(directory(family), "presets.json")
 
 
 def _read_index():
-    if not os.path.isfile(INDEX):
-        return {}
-    with open(INDEX) as f:
-        return json.load(f)
+    """Every family's entries, each with its ``family`` added."""
+    found = {}
+    for family in FAMILIES:
+        if os.path.isfile(index_path(family)):
+            with open(index_path(family)) as f:
+                found.update({name: {**entry, "family": family}
+                              for name, entry in json.load(f).items()})
+    return found
 
 
 PRESETS = _read_index()
@@ -43,7 +64,8 @@ def _entry(name):
 
 def path(name):
     """The ``.keras`` file of preset ``name``."""
-    return os.path.join(DIRECTORY, _entry(name)["file"])
+    entry = _entry(name)
+    return os.path.join(directory(entry["family"]), entry["file"])
 
 
 def run_info(name):
@@ -63,4 +85,5 @@ def load(name):
     return load_file(path(name))
 
 
-__all__ = ["PRESETS", "load", "metrics", "names", "path", "run_info"]
+__all__ = ["FAMILIES", "PRESETS", "directory", "index_path", "load", "metrics", "names",
+           "path", "run_info"]
