@@ -1,4 +1,7 @@
-"""Training callbacks: KL annealing, and stopping on NaN without losing weights."""
+"""Training callbacks: KL annealing, stopping once converged, and stopping on NaN without
+losing weights."""
+
+import math
 
 import numpy as np
 import tf_keras
@@ -80,6 +83,63 @@ class KLAnnealing(tf_keras.callbacks.Callback):
             "end": self.end,
             "schedule": self.schedule,
         }
+
+
+@register
+class ConvergenceStopping(tf_keras.callbacks.Callback):
+    """Stops ``fit`` once ``monitor`` has flattened: when its mean over the last window of
+    epochs is not below its mean over the window before by ``min_delta``.
+
+    A window is the fewest whole epochs that hold ``window_steps`` optimizer steps,
+    ``w = ceil(window_steps / steps_per_epoch)``; after epoch ``e >= 2w`` training stops if
+
+        mean(loss[e - 2w + 1 .. e - w]) - mean(loss[e - w + 1 .. e]) < min_delta.
+
+    The rule so means the same at 2 steps per epoch as at 2000, and averaging over a window
+    smooths a minibatch loss's noise (``EarlyStopping`` compares each epoch with the best so
+    far, a low outlier of a noisy loss, and stops a slow descent early). A loss that rises
+    from one window to the next stops training too. ``stopped_epoch`` is the epoch it
+    stopped at (``None`` if it ran to ``epochs``).
+
+    Args:
+      monitor: the logged quantity to watch (``"loss"``; ``"val_loss"`` needs validation data).
+      min_delta: the least improvement of the windowed mean that counts (in ``monitor``'s
+        units, e.g. nats per example).
+      window_steps: the optimizer steps a window holds at least.
+    """
+
+    def __init__(self, monitor="loss", min_delta=1e-3, window_steps=200):
+        super().__init__()
+        self.monitor = monitor
+        self.min_delta = check_positive_float("min_delta", min_delta)
+        self.window_steps = check_int_at_least("window_steps", window_steps, 1)
+        self.values = []
+        self.window = 1
+        self.stopped_epoch = None
+
+    def on_train_begin(self, logs=None):
+        steps = (self.params or {}).get("steps") or 1
+        self.window = max(1, math.ceil(self.window_steps / steps))
+        self.values = []
+        self.stopped_epoch = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None or not np.isfinite(value):
+            return
+        self.values.append(float(value))
+        w = self.window
+        if len(self.values) < 2 * w:
+            return
+        previous = np.mean(self.values[-2 * w:-w])
+        last = np.mean(self.values[-w:])
+        if previous - last < self.min_delta:
+            self.model.stop_training = True
+            self.stopped_epoch = epoch
+
+    def get_config(self):
+        return {"monitor": self.monitor, "min_delta": self.min_delta,
+                "window_steps": self.window_steps}
 
 
 class TerminateOnNaN(tf_keras.callbacks.Callback):

@@ -10,11 +10,13 @@ With ``input_shape=None`` the layers are built at the first ``fit``, from the da
 """
 
 import json
+import math
 
 import numpy as np
 import tensorflow as tf
 import tf_keras
 
+from kerasprob.callbacks import ConvergenceStopping
 from kerasprob.dtypes import FLOAT_PRECISIONS, resolve_precision
 from kerasprob.layers.gp import SVGP
 from kerasprob.layers.gp import kernels as kernel_lib
@@ -39,12 +41,13 @@ from zoo.base import ZooModel, in_batches
 #: Examples per batch of the prediction loops (``predict_f``, ``predict_log_density``, ...).
 PREDICT_BATCH = 4096
 
-#: The most epochs of a ``fit`` that does not say ``epochs``; it stops once converged: the
-#: epoch's loss (nats per example) has not improved by ``CONVERGED_DELTA`` in
-#: ``CONVERGED_PATIENCE`` epochs.
-MAX_EPOCHS = 1000
+#: A ``fit`` that does not say ``epochs`` runs until converged
+#: (:class:`kerasprob.callbacks.ConvergenceStopping`): until the loss's mean over a window
+#: of at least ``CONVERGED_WINDOW`` steps improves by less than ``CONVERGED_DELTA`` nats per
+#: example on the window before; at most ``MAX_STEPS`` optimizer steps (whole epochs).
+MAX_STEPS = 20000
 CONVERGED_DELTA = 1e-3
-CONVERGED_PATIENCE = 20
+CONVERGED_WINDOW = 200
 
 
 class GaussianProcessModel(ZooModel):
@@ -89,7 +92,6 @@ class GaussianProcessModel(ZooModel):
     Input: ``x`` ``[batch, D]``. Targets: see the subclass.
     """
 
-    input_scaling = "standardize"
     plots = ("history", "predictions")
     data_arguments = ("input_shape",)
 
@@ -327,7 +329,7 @@ class GaussianProcessModel(ZooModel):
     def _initialize_from_targets(self, y):
         """Data-dependent initialization from the first fit's targets (none by default)."""
 
-    def fit(self, x=None, y=None, **kwargs):
+    def fit(self, x=None, y=None, batch_size=None, epochs=None, **kwargs):
         """Train on ``x`` ``[N, D]``, ``y`` (see the subclass) with ``tf_keras.Model.fit``.
 
         ``num_data`` is set to ``N`` (the KL term is divided by it); the first ``fit``
@@ -339,32 +341,41 @@ class GaussianProcessModel(ZooModel):
         first fit places the inducing inputs from its first batches. A regressor's constant
         mean starts at the mean of the first ``fit``'s ``y``.
 
-        Without ``epochs`` it trains until converged (at most ``MAX_EPOCHS``): until the
-        epoch's loss has not improved by ``CONVERGED_DELTA`` nats per example in
-        ``CONVERGED_PATIENCE`` epochs (``tf_keras.callbacks.EarlyStopping`` on ``loss``).
+        Without ``epochs`` it trains until converged (at most ``MAX_STEPS`` steps): until
+        the loss's mean over a window of ``CONVERGED_WINDOW`` steps improves by less than
+        ``CONVERGED_DELTA`` nats per example on the window before
+        (:class:`kerasprob.callbacks.ConvergenceStopping`).
         """
         if not isinstance(x, tf.data.Dataset) and y is None:
             raise ValueError(f"{type(self).__name__}.fit needs targets y. Received: y=None")
         callbacks = list(kwargs.pop("callbacks", None) or [])
-        if kwargs.get("epochs") is None:
-            kwargs["epochs"] = MAX_EPOCHS
+        if epochs is None:  # prepare_fit sets the most epochs, from the steps per epoch
             callbacks.extend(self._convergence_callbacks())
-        return super().fit(x, y, callbacks=callbacks, **kwargs)
+        return super().fit(x, y, batch_size=batch_size, epochs=epochs, callbacks=callbacks,
+                           **kwargs)
 
     def _convergence_callbacks(self):
         """What stops a ``fit`` without ``epochs`` once it has converged."""
-        return [tf_keras.callbacks.EarlyStopping(
-            monitor="loss", min_delta=CONVERGED_DELTA, patience=CONVERGED_PATIENCE)]
+        return [ConvergenceStopping(min_delta=CONVERGED_DELTA, window_steps=CONVERGED_WINDOW)]
 
     def prepare_fit(self, x, y, fit_kwargs):
         """``num_data`` and, at the first fit, the inducing inputs, from the checked data."""
         if isinstance(x, tf.data.Dataset):
             self._prepare_dataset_fit(x)
+            steps = fit_kwargs.get("steps_per_epoch") or max(int(x.cardinality()), 1)
         else:
             self._prepare_fit(x, y)
             if fit_kwargs.get("batch_size") is None:
                 fit_kwargs = {**fit_kwargs, "batch_size": self._default_batch_size(len(x))}
+            steps = fit_kwargs.get("steps_per_epoch") or math.ceil(
+                len(x) / fit_kwargs["batch_size"])
+        if fit_kwargs.get("epochs") is None:
+            fit_kwargs = {**fit_kwargs, "epochs": self._max_epochs(steps)}
         return x, y, fit_kwargs
+
+    def _max_epochs(self, steps_per_epoch):
+        """The most epochs of a ``fit`` run until converged: ``MAX_STEPS`` steps."""
+        return max(1, math.ceil(MAX_STEPS / steps_per_epoch))
 
     def _default_batch_size(self, n):
         return min(n, 256)

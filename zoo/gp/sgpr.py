@@ -30,6 +30,9 @@ from zoo.registry import register
 MEAN_FUNCTIONS = ("zero", "constant", "linear")
 SOLVERS = ("lbfgs", "adam")
 
+#: The most L-BFGS iterations of a ``fit`` that does not say ``epochs`` (one per epoch).
+MAX_ITERATIONS = 1000
+
 
 @register
 class SGPR(RegressionMixin, GaussianProcessModel):
@@ -42,9 +45,9 @@ class SGPR(RegressionMixin, GaussianProcessModel):
 
     By default (``solver="lbfgs"``) ``fit`` maximizes the bound of all the training data by
     L-BFGS until it converges (:func:`kerasprob.lbfgs.fit_lbfgs`, one iteration per epoch;
-    ``epochs`` caps the iterations, ``MAX_EPOCHS`` = 1000 by default), as GPflow's ``Scipy()`` and
-    scikit-learn's ``GaussianProcessRegressor`` do. ``solver="adam"`` takes Adam steps
-    instead, each on one batch: by default the whole training set, the exact bound; a
+    ``epochs`` caps the iterations, ``MAX_ITERATIONS`` = 1000 by default), as GPflow's
+    ``Scipy()`` and scikit-learn's ``GaussianProcessRegressor`` do. ``solver="adam"`` takes
+    Adam steps instead, each on one batch: by default the whole training set, the exact bound; a
     smaller ``batch_size`` maximizes the bound of each batch (a cheaper, biased stand-in for
     the full bound, since the bound does not split into a sum over examples). A step costs
     ``O(b M^2)`` time for ``b`` examples; :class:`zoo.SVGPRegressor` minibatches without bias.
@@ -123,7 +126,7 @@ class SGPR(RegressionMixin, GaussianProcessModel):
     def _default_batch_size(self, n):
         return n  # the collapsed bound couples every example: one exact step per epoch
 
-    def fit(self, x=None, y=None, **kwargs):
+    def fit(self, x=None, y=None, batch_size=None, epochs=None, **kwargs):
         """Train the hyperparameters on the collapsed bound, then set the optimal q(u).
 
         ``x`` ``[N, D]``, ``y`` ``[N]`` or ``[N, 1]``; keyword arguments go to
@@ -135,12 +138,16 @@ class SGPR(RegressionMixin, GaussianProcessModel):
         ``tf.data.Dataset`` of ``(x, y)`` batches gets q(u) from one more pass over it; after
         a fit on an infinite one, call :meth:`update_posterior` on a finite pass.
         """
-        history = super().fit(x, y, **kwargs)
+        history = super().fit(x, y, batch_size=batch_size, epochs=epochs, **kwargs)
         if not isinstance(x, tf.data.Dataset):
             self.update_posterior(x, y)
         elif int(x.cardinality()) >= 0:
             self.update_posterior(x)
         return history
+
+    def _max_epochs(self, steps_per_epoch):
+        """L-BFGS: at most ``MAX_ITERATIONS`` iterations (one per epoch)."""
+        return MAX_ITERATIONS if self.solver == "lbfgs" else super()._max_epochs(steps_per_epoch)
 
     def _convergence_callbacks(self):
         """L-BFGS stops by its own tolerances; Adam as the other GP models."""
