@@ -395,11 +395,11 @@ def test_svgp_regressor_learns_input_shape_from_the_data(tmp_path):
     rng = np.random.default_rng(1)
     x = rng.uniform(-1.5, 1.5, size=(200, 3))
     y = np.sin(3 * x[:, 0]) + x[:, 1] ** 2 + 5.0
-    gp = zoo.SVGPRegressor(num_inducing=20)  # as a new user writes it
-    gp.fit(x, y, epochs=150, verbose=0)
+    gp = zoo.SVGPRegressor(num_inducing=20)  # as a new user writes it: no epochs either
+    gp.fit(x, y, verbose=0)
     assert gp.get_config()["input_shape"] == [3]
     mean, var = gp.predict(x)
-    assert np.sqrt(np.mean((mean[:, 0] - y) ** 2)) < 0.5 * np.std(y)
+    assert np.sqrt(np.mean((mean[:, 0] - y) ** 2)) < 0.05 * np.std(y)  # 0.024 measured
     path = str(tmp_path / "svgp.keras")
     gp.save(path)
     loaded = zoo.load(path)
@@ -673,3 +673,25 @@ def test_a_named_kernel_starts_at_the_datas_scales():
     given = zoo.SVGPRegressor(num_inducing=10, learning_rate=1e-9, kernel=Matern32(input_dim=3))
     given.fit(x, y, epochs=1, verbose=0)  # a kernel object keeps its values
     np.testing.assert_allclose(given.gp.kernel.lengthscales.numpy(), 1.0, rtol=1e-6)
+
+
+def test_regressors_with_their_defaults_match_scikit_learn_on_raw_diabetes():
+    """scikit-learn's diabetes (10 features, targets 25..346, noise variance about 2800), as a
+    new user fits it: no scaling, no epochs. The noise starting at var(y) / 10 and log-scale
+    hyperparameters reach scikit-learn's GaussianProcessRegressor (RBF ARD + white noise,
+    normalize_y): held-out RMSE 56.7; predicting the mean gives 70.5. Before, the noise
+    started at 1.0 in softplus units and SVGPRegressor ended at RMSE 67 with noise 17."""
+    from sklearn.datasets import load_diabetes
+    from sklearn.model_selection import train_test_split
+
+    x, y = load_diabetes(return_X_y=True)
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25, random_state=0)
+    baseline = np.sqrt(np.mean((y_test - y_train.mean()) ** 2))
+    for model in (zoo.SGPR(), zoo.SVGPRegressor()):
+        model.fit(x_train, y_train, verbose=0)
+        mean, var = model.predict(x_test)
+        rmse = np.sqrt(np.mean((mean[:, 0] - y_test) ** 2))
+        assert rmse < 58.0 < baseline - 10, (type(model).__name__, rmse)  # 56.7 / 57.0 seen
+        z = (y_test - mean[:, 0]) / np.sqrt(var[:, 0])
+        assert 0.85 < np.std(z) < 1.15, np.std(z)
+        assert 2000 < float(model.likelihood.variance) < 3500

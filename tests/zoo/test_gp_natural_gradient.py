@@ -108,7 +108,8 @@ def test_a_log_scale_moves_a_large_variance_faster_than_softplus():
         # a kernel object keeps its starting values (a named one would start at var(y))
         kernel = layers.SquaredExponential(positive=positive)
         model = zoo.SVGPRegressor(num_inducing=15, natural_gradient=1.0, learning_rate=0.05,
-                                  kernel=kernel, positive=positive, mean_function="zero")
+                                  kernel=kernel, positive=positive, mean_function="zero",
+                                  noise_variance=1.0)
         model.fit(x, y, epochs=150, batch_size=len(x), verbose=0)
         variances[positive] = float(model.gp.kernel.variance)
         elbos[positive] = model.elbo(x, y)

@@ -81,13 +81,15 @@ class GaussianProcessModel(ZooModel):
         whole training set in one batch, ``gamma=1`` puts ``q(u)`` at its optimum each step;
         with minibatches or other likelihoods, 0.1 is steadier.
       positive: how a named kernel's and the noise's positive hyperparameters are stored:
-        ``"softplus"`` (default) or ``"exp"`` (a log scale: Adam moves a variance of 2500 as
-        easily as one of 1; on a unit-scale problem lengthscales that start growing grow
-        faster, which can end in a smoother, worse optimum).
+        ``"exp"`` (default: a log scale, so an Adam step changes a variance of 2500 by the
+        same fraction as one of 1, and data in raw units trains as standardized data would)
+        or ``"softplus"`` (GPflow's choice; steps of about the learning rate in the
+        parameter's own units). Files saved before this argument existed load as softplus.
 
     A kernel given by name starts at the data's scales at the first ``fit``: lengthscales
-    at each feature's standard deviation (and, for a regressor, the variance at ``var(y)``),
-    so raw, unstandardized features train as standardized ones would.
+    at each feature's standard deviation (and, for a regressor, the variance at ``var(y)``
+    and, unless ``noise_variance`` is given, the noise at ``var(y) / 10``), so raw,
+    unstandardized data trains as standardized data would.
 
     Input: ``x`` ``[batch, D]``. Targets: see the subclass.
     """
@@ -97,7 +99,7 @@ class GaussianProcessModel(ZooModel):
 
     def __init__(self, input_shape=None, num_inducing=50, kernel="rbf", inducing_init="kmeans",
                  train_inducing=True, seed=0, precision="float64", learning_rate=1e-2,
-                 jitter=None, natural_gradient=None, positive="softplus", **kwargs):
+                 jitter=None, natural_gradient=None, positive="exp", **kwargs):
         precision = resolve_precision(precision, allowed=FLOAT_PRECISIONS)
         kwargs.pop("dtype", None)  # the dtype is `precision`
         super().__init__(learning_rate=learning_rate, dtype=precision, **kwargs)
@@ -135,6 +137,13 @@ class GaussianProcessModel(ZooModel):
 
     #: Whether ``q(u)`` is trained by gradients (so ``natural_gradient`` applies).
     variational_by_gradient = True
+
+    @classmethod
+    def upgrade_config(cls, config):
+        """Configs saved before ``positive`` existed stored softplus raw weights."""
+        config = super().upgrade_config(config)
+        config.setdefault("positive", "softplus")
+        return config
 
     def _check_natural_gradient(self, gamma):
         if gamma is None:

@@ -27,13 +27,18 @@ class RegressionMixin:
         return self._as_precision(name, arr, (1,))
 
     def _initialize_from_targets(self, y):
-        """A constant mean starts at ``mean(y)``, a named kernel's variance at ``var(y)``
-        (before the first step of the first fit)."""
+        """A constant mean starts at ``mean(y)``, a named kernel's variance at ``var(y)`` and
+        the noise, unless ``noise_variance`` was given, at ``var(y) / 10`` (before the first
+        step of the first fit)."""
         out = self._svgp_layers()[-1]
         if out.mean_function == "constant":
             out.mean_constant.assign(np.full(out.mean_constant.shape, np.mean(y)))
         kernel = out.kernel
         variance = float(np.var(y))
+        noise = self.likelihood
+        if self.noise_variance is None and variance / 10 > 10 * noise.floor:
+            noise.raw_variance.assign(inverse_positive(variance / 10, noise.floor,
+                                                       noise.positive))
         if isinstance(self.kernel, str) and hasattr(kernel, "raw_variance") and (
                 variance > 10 * kernel.floor) and kernel.raw_variance.shape.rank == 0:
             kernel.raw_variance.assign(inverse_positive(variance, kernel.floor,

@@ -46,7 +46,8 @@ class DeepGP(RegressionMixin, GaussianProcessModel):
     Args:
       num_layers: number of GP layers (1 is an SVGP regressor).
       hidden_dim: latent GPs of each hidden layer (None: ``D``, the number of features).
-      noise_variance: initial ``sigma^2`` (learned).
+      noise_variance: initial ``sigma^2`` (learned); ``None``: ``var(y) / 10`` at the first
+        ``fit`` (1 before it).
       num_samples: draws per example propagated through the layers in training.
       num_predict_samples: draws per example in predictions (seeded by ``seed``).
       (others: see :class:`zoo.gp.GaussianProcessModel`; every layer has ``num_inducing``
@@ -68,14 +69,15 @@ class DeepGP(RegressionMixin, GaussianProcessModel):
     }
 
     def __init__(self, input_shape=None, num_layers=2, hidden_dim=None, num_inducing=50,
-                 kernel="rbf", noise_variance=1.0, num_samples=1, num_predict_samples=32,
+                 kernel="rbf", noise_variance=None, num_samples=1, num_predict_samples=32,
                  inducing_init="kmeans", train_inducing=True, seed=0, precision="float64",
                  learning_rate=1e-2, **kwargs):
         super().__init__(input_shape, num_inducing, kernel, inducing_init, train_inducing, seed,
                          precision, learning_rate, **kwargs)
         self.num_layers = check_positive_int("num_layers", num_layers)
         self.hidden_dim = check_positive_int("hidden_dim", hidden_dim, allow_none=True)
-        self.noise_variance = check_positive_float("noise_variance", noise_variance)
+        self.noise_variance = (None if noise_variance is None
+                               else check_positive_float("noise_variance", noise_variance))
         self.num_samples = check_positive_int("num_samples", num_samples)
         self.num_predict_samples = check_positive_int("num_predict_samples",
                                                       num_predict_samples)
@@ -92,7 +94,7 @@ class DeepGP(RegressionMixin, GaussianProcessModel):
             self.gp_layers.append(layer)
             dim = width
         self.gp_layers.append(self._make_svgp(dim, 1, "constant", f"svgp_{self.num_layers - 1}"))
-        self.likelihood = gaussian_likelihood(self.noise_variance, self.precision,
+        self.likelihood = gaussian_likelihood(self.noise_variance or 1.0, self.precision,
                                               self.positive)
 
     def _first_layer(self):

@@ -53,7 +53,8 @@ class SGPR(RegressionMixin, GaussianProcessModel):
     ``O(b M^2)`` time for ``b`` examples; :class:`zoo.SVGPRegressor` minibatches without bias.
 
     Args:
-      noise_variance: initial ``sigma^2`` (learned).
+      noise_variance: initial ``sigma^2`` (learned); ``None``: ``var(y) / 10`` at the first
+        ``fit`` (1 before it).
       mean_function: ``"zero"``, ``"constant"`` (a learned constant ``m``) or ``"linear"``
         (``m(x) = x w + b``, learned).
       solver: ``"lbfgs"`` (full batch, to convergence) or ``"adam"`` (``learning_rate``,
@@ -75,12 +76,13 @@ class SGPR(RegressionMixin, GaussianProcessModel):
         "learning_rate": Float(1e-3, 1e-1, sampling="log"),
     }
 
-    def __init__(self, input_shape=None, num_inducing=50, kernel="rbf", noise_variance=1.0,
+    def __init__(self, input_shape=None, num_inducing=50, kernel="rbf", noise_variance=None,
                  mean_function="constant", inducing_init="kmeans", train_inducing=True, seed=0,
                  precision="float64", learning_rate=1e-2, solver="lbfgs", **kwargs):
         super().__init__(input_shape, num_inducing, kernel, inducing_init, train_inducing, seed,
                          precision, learning_rate, **kwargs)
-        self.noise_variance = check_positive_float("noise_variance", noise_variance)
+        self.noise_variance = (None if noise_variance is None
+                               else check_positive_float("noise_variance", noise_variance))
         self.mean_function = check_choice("mean_function", mean_function, MEAN_FUNCTIONS)
         self.solver = check_choice("solver", solver, SOLVERS)
         self._finish()
@@ -91,7 +93,7 @@ class SGPR(RegressionMixin, GaussianProcessModel):
         # The SVGP layer holds Z, the kernel, the mean and q(v); here q(v) is not trained by
         # gradients but set to its optimum after each fit (prior N(0, I) before).
         self.gp = self._make_svgp(self.num_features, 1, self.mean_function, "svgp")
-        self.likelihood = gaussian_likelihood(self.noise_variance, self.precision,
+        self.likelihood = gaussian_likelihood(self.noise_variance or 1.0, self.precision,
                                               self.positive)
 
     def _first_layer(self):

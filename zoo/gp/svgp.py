@@ -38,7 +38,8 @@ class SVGPRegressor(RegressionMixin, GaussianProcessModel):
     data at ``fit``; the expectation is in closed form).
 
     Args:
-      noise_variance: initial ``sigma^2`` (learned).
+      noise_variance: initial ``sigma^2`` (learned); ``None``: ``var(y) / 10`` at the first
+        ``fit`` (1 before it).
       mean_function: ``"zero"``, ``"constant"`` or ``"linear"`` (learned).
       whiten: parameterize ``q(v)``, ``v = L^{-1} u`` (default), or ``q(u)``.
       q_diag: a diagonal ``S`` instead of a full lower-triangular one.
@@ -58,13 +59,14 @@ class SVGPRegressor(RegressionMixin, GaussianProcessModel):
         "learning_rate": Float(1e-3, 1e-1, sampling="log"),
     }
 
-    def __init__(self, input_shape=None, num_inducing=50, kernel="rbf", noise_variance=1.0,
+    def __init__(self, input_shape=None, num_inducing=50, kernel="rbf", noise_variance=None,
                  mean_function="constant", whiten=True, q_diag=False, inducing_init="kmeans",
                  train_inducing=True, seed=0, precision="float64", learning_rate=1e-2,
                  **kwargs):
         super().__init__(input_shape, num_inducing, kernel, inducing_init, train_inducing, seed,
                          precision, learning_rate, **kwargs)
-        self.noise_variance = check_positive_float("noise_variance", noise_variance)
+        self.noise_variance = (None if noise_variance is None
+                               else check_positive_float("noise_variance", noise_variance))
         self.mean_function = check_choice("mean_function", mean_function, MEAN_FUNCTIONS)
         self.whiten = check_bool("whiten", whiten)
         self.q_diag = check_bool("q_diag", q_diag)
@@ -73,7 +75,7 @@ class SVGPRegressor(RegressionMixin, GaussianProcessModel):
     def build_layers(self):
         self.gp = self._make_svgp(self.num_features, 1, self.mean_function, "svgp",
                                   whiten=self.whiten, q_diag=self.q_diag)
-        self.likelihood = gaussian_likelihood(self.noise_variance, self.precision,
+        self.likelihood = gaussian_likelihood(self.noise_variance or 1.0, self.precision,
                                               self.positive)
 
     def _first_layer(self):
