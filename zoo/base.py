@@ -66,9 +66,6 @@ class ZooModel(tf_keras.Model):
         ``"unsupervised"`` ``fit(x)``, ``"supervised"`` ``fit(x, y)``, ``"conditional"``
         ``fit(x, c)`` (``c`` a label or context), ``"two_sample"`` ``fit(x_p, x_q)``.
       plots: the figures ``python -m zoo fit`` draws (names in ``zoo.plots.PLOTS``).
-      input_scaling: how the command line rescales features before ``fit``: ``"none"``,
-        ``"unit"`` (divide by the largest value, into ``[0, 1]``) or ``"standardize"``.
-        ``"none"`` for a model that owns its scaling (a saved layer fitted from its data).
       data_arguments: the constructor arguments the first ``fit`` reads from its data when
         they are ``None``: ``"input_shape"`` and ``"num_classes"``.
       input_rank: the rank of one example (1: vectors ``[batch, d]``; ``None``: any, e.g.
@@ -80,7 +77,6 @@ class ZooModel(tf_keras.Model):
     target_is_input = False
     data_kind = "supervised"
     plots = ("history",)
-    input_scaling = "none"
     data_arguments = ()
     input_rank = 1
 

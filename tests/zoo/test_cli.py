@@ -213,7 +213,8 @@ def test_conditional_model_from_npz_samples_a_given_label(tmp_path, capsys):
                           "--verbose", 0, "--no-plots"], capsys)
     assert status == 0, err
     info = json.loads((out / "run.json").read_text())
-    assert info["scaling"] == {"kind": "unit", "shift": 0.0, "scale": 16.0}
+    assert info["scaling"]["kind"] == "none"  # the model reads input_max = 16 itself
+    assert info["config"]["input_max"] == 16.0
     draws = tmp_path / "threes.npy"
     assert run(["sample", out, "-n", 3, "--out", draws, "--condition", 3], capsys)[0] == 0
     values = np.load(draws)
@@ -242,7 +243,6 @@ def test_two_sample_model_with_a_reference(tmp_path, capsys, monkeypatch):
 
 
 def test_gp_regression_on_a_csv(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(zoo.get("SGPR"), "input_scaling", "standardize", raising=False)
     monkeypatch.setattr(zoo.get("SGPR"), "plots", ("predictions",), raising=False)
     rng = np.random.default_rng(1)
     x = rng.uniform(-3, 3, 120)

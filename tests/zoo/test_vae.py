@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import tf_keras
 
 import zoo
 from zoo.datasets import load_digits
@@ -107,10 +108,40 @@ def test_bad_constructor_arguments(kwargs, error, match):
 
 
 def test_bernoulli_data_outside_unit_interval_is_refused():
-    vae = zoo.VAE(input_shape=(8, 8), hidden_units=[8])
+    vae = zoo.VAE(input_shape=(8, 8), hidden_units=[8], input_max=1.0)
     x, _ = load_digits()
     with pytest.raises(ValueError, match=r"x must lie in \[0, 1\].*\[0, 16\]"):
         vae.fit(x, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="input_max rescales the data of likelihood='bern"):
+        zoo.VAE(likelihood="gaussian", input_max=16.0)
+
+
+def test_raw_grey_levels_train_as_the_rescaled_data_would():
+    """input_max is part of the model: a VAE fitted on the digits' raw 0..16 reads 16 and
+    takes the same steps as one given x / 16 and input_max=1; its outputs are in raw units,
+    its log-likelihood that of x / 16, and it saves and loads with it. A refused first fit
+    forgets what it read."""
+    x = load_digits()[0][:200].astype("float32")
+    fits = []
+    for data, input_max in ((x, None), (x / 16.0, 1.0)):
+        tf_keras.utils.set_random_seed(0)
+        vae = zoo.VAE(hidden_units=[16], input_max=input_max)
+        history = vae.fit(data, epochs=2, batch_size=50, verbose=0, shuffle=False)
+        fits.append((vae, history.history["loss"]))
+    (raw, loss_raw), (unit, loss_unit) = fits
+    assert raw.input_max == 16.0 and raw.get_config()["input_max"] == 16.0
+    np.testing.assert_allclose(loss_raw, loss_unit, rtol=1e-5)
+    np.testing.assert_allclose(raw.reconstruct(x[:5]), 16 * unit.reconstruct(x[:5] / 16),
+                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(raw.sample(3, seed=1), 16 * unit.sample(3, seed=1), rtol=1e-4,
+                               atol=1e-4)
+    np.testing.assert_allclose(raw.log_likelihood(x[:5], 8, seed=0),
+                               unit.log_likelihood(x[:5] / 16, 8, seed=0), rtol=1e-4)
+    assert 0 <= raw.predict(x[:5], verbose=0).min() and raw.predict(x[:5], verbose=0).max() > 1
+    fresh = zoo.VAE(hidden_units=[16])
+    with pytest.raises(ValueError, match="validation_x must lie in"):
+        fresh.fit(x, epochs=1, verbose=0, validation_data=-x)
+    assert fresh.input_max is None
 
 
 def test_input_shape_may_be_a_numpy_array():

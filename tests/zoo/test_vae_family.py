@@ -489,7 +489,7 @@ def test_sample_with_a_seed_is_reproducible(kwargs, tmp_path):
 # ---------------------------------------------------------------------------- bad input
 def test_bad_input_is_refused_before_training(digits):
     x = digits[0][:32] / 16.0
-    vae = zoo.VAE(input_shape=(8, 8), hidden_units=[8])
+    vae = zoo.VAE(input_shape=(8, 8), hidden_units=[8], input_max=1.0)
     with pytest.raises(ValueError, match=r"x must have shape \[batch, 8, 8\].*\(32, 8, 7\)"):
         vae.fit(x[:, :, :7], epochs=1, verbose=0)
     with pytest.raises(ValueError, match=r"x must lie in \[0, 1\].*\[0, 16\]"):

@@ -17,8 +17,10 @@ added by a package through the ``kerasprob.zoo`` entry-point group shows up here
 model tells the command line what it needs through class attributes of
 :class:`zoo.ZooModel`: ``data_kind`` (``"unsupervised"`` ``fit(x)``, ``"supervised"``
 ``fit(x, y)``, ``"conditional"`` ``fit(x, c)``, ``"two_sample"`` ``fit(x_p, x_q)``),
-``plots`` (names in ``zoo.plots.PLOTS``), ``input_scaling`` and ``tuning_objective`` (the tuning
-objective; ``"val_loss"`` when a model declares none). The model reads its data-shaped
+``plots`` (names in ``zoo.plots.PLOTS``) and ``tuning_objective`` (the tuning
+objective; ``"val_loss"`` when a model declares none). Models take raw data: any scaling
+they want is a saved layer fitted from the first ``fit`` (``--scale`` rescales the data
+anyway, and ``run.json`` records it). The model reads its data-shaped
 arguments (``input_shape``, ``num_classes``) from the data itself, and examples are
 flattened for a model of vectors (``input_rank = 1``); any other argument is set with
 ``--set name=value`` (a JSON value).
@@ -99,7 +101,7 @@ def build_parser():
         p.add_argument("--batch-size", type=int)
         p.add_argument("--validation-split", type=float, default=0.2)
         p.add_argument("--scale", choices=SCALINGS,
-                       help="feature scaling (default: the model's input_scaling)")
+                       help="rescale the data before fit (default: none; models scale their own)")
         p.add_argument("--set", action="append", metavar="NAME=VALUE",
                        help="a constructor argument (JSON value), repeatable")
         p.add_argument("--out", required=True, help="the run directory to write")

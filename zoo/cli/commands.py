@@ -56,8 +56,7 @@ def cmd_info(args):
     cls = model_class(name)
     print(f"{name}: {_first_line(cls)}")
     print(f"  data: {data_kind(cls)}    plots: {', '.join(cls.plots)}    "
-          f"tuning objective: {default_objective(cls)}    "
-          f"input scaling: {getattr(cls, 'input_scaling', 'none')}")
+          f"tuning objective: {default_objective(cls)}")
     print("  arguments (name = default):")
     for arg, default in constructor_defaults(cls).items():
         print(f"    {arg} = {_format_default(default)}")

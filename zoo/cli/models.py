@@ -94,7 +94,7 @@ def prepare(cls, data, scaling=None, sets=None):
         x = x.reshape(len(x), -1)  # a vector model fed images: flatten them
         x_q = None if x_q is None else x_q.reshape(len(x_q), -1)
     if scaling is None or isinstance(scaling, str):
-        scaling = fit_scaling(scaling or getattr(cls, "input_scaling", "none"), x)
+        scaling = fit_scaling(scaling or "none", x)
     x = apply_scaling(scaling, x)
     x_q = None if x_q is None else apply_scaling(scaling, x_q)
     sets = dict(sets or {})

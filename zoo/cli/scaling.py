@@ -1,5 +1,5 @@
-"""Feature scaling the command line applies for a model that does not scale its data itself
-(``input_scaling``): ``(x - shift) / scale``, recorded in ``run.json``."""
+"""Feature scaling the command line applies when asked (``--scale``): ``(x - shift) / scale``,
+recorded in ``run.json``. Models take raw data; this is for data a user wants rescaled."""
 
 import numpy as np
 

@@ -39,6 +39,8 @@ class Likelihood:
       event_shape: shape of one example.
       num_bins: values of integer data ``0 .. num_bins - 1`` (integer likelihoods only).
       scale: a fixed scale (``GaussianLikelihood`` only; ``None`` learns one per value).
+      data_max: the data's largest value (``BernoulliLikelihood`` only): it models
+        ``x / data_max``, so raw grey levels ``0 .. data_max`` go in and come out.
 
     Class attributes:
       options: the model arguments this likelihood reads (besides ``event_shape``).
@@ -46,10 +48,11 @@ class Likelihood:
 
     options = ()
 
-    def __init__(self, event_shape, num_bins=256, scale=None):
+    def __init__(self, event_shape, num_bins=256, scale=None, data_max=None):
         self.event_shape = tuple(event_shape)
         self.num_bins = num_bins
         self.scale = scale
+        self.data_max = data_max
 
     def layer_class_and_arguments(self):
         """``(DistributionLayer subclass, its positional constructor arguments)``."""
@@ -69,23 +72,57 @@ class Likelihood:
         """What the encoder sees of data ``x`` (``x`` itself unless the data are integers)."""
         return x
 
+    def target(self, x):
+        """What ``p(x | z)`` scores of data ``x`` (``x`` itself unless rescaled)."""
+        return x
+
+    def to_data(self, value):
+        """A mean or draw of ``p(x | z)`` in the data's units (inverse of :meth:`target`)."""
+        return value
+
     def check_values(self, name, x):
         """Raise ``ValueError`` naming ``name`` if array ``x`` holds values ``p`` can't score."""
 
 
 class BernoulliLikelihood(Likelihood):
-    """Independent Bernoulli per value: data in [0, 1] (binary, or grey levels as targets)."""
+    """Independent Bernoulli per value of ``x / data_max`` in [0, 1] (binary, or grey levels
+    as targets): data in ``[0, data_max]``; ``data_max=None`` (not read yet) takes any
+    ``x >= 0``."""
+
+    options = ("data_max",)
 
     def layer_class_and_arguments(self):
         return IndependentBernoulli, (self.event_shape,)
 
+    @staticmethod
+    def read_data_max(x):
+        """``max(1, max x)`` of an array of data, 1 for a dataset or anything that is not an
+        array of numbers (the checks that follow say what is wrong with it)."""
+        try:
+            top = float(np.max(np.asarray(x, dtype=np.float64)))
+        except (TypeError, ValueError):
+            return 1.0
+        return max(1.0, top) if np.isfinite(top) else 1.0
+
+    def _scale(self):
+        return 1.0 if self.data_max is None else self.data_max
+
+    def encoder_input(self, x):
+        return x / self._scale() if self._scale() != 1.0 else x
+
+    target = encoder_input
+
+    def to_data(self, value):
+        return value * self._scale() if self._scale() != 1.0 else value
+
     def check_values(self, name, x):
         low, high = float(x.min()), float(x.max())
-        if low < 0.0 or high > 1.0:
+        top = np.inf if self.data_max is None else self.data_max
+        if low < 0.0 or high > top:
             raise ValueError(
-                f"{name} must lie in [0, 1] for likelihood='bernoulli'. Received: "
-                f"{name} with values in [{low:g}, {high:g}]; rescale it (e.g. x / x.max()) "
-                "or use likelihood='gaussian'"
+                f"{name} must lie in [0, {top:g}] for likelihood='bernoulli' with "
+                f"input_max={self.data_max!r}. Received: {name} with values in "
+                f"[{low:g}, {high:g}]; rescale it or use likelihood='gaussian'"
             )
 
 

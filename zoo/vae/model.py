@@ -15,7 +15,7 @@ logged as ``kl``. Every variant is a constructor argument:
                      layers refine ``q(z | x)``.
 ``prior``            ``"normal"`` (``N(0, I)``, analytic KL) or ``"mixture"`` (learnable
                      ``num_components``-Gaussian mixture, Monte Carlo KL; the R TFP VAE's prior).
-``likelihood``       ``"bernoulli"`` (data in [0, 1]), ``"gaussian"`` (learned scale per
+``likelihood``       ``"bernoulli"`` (of ``x / input_max``), ``"gaussian"`` (learned scale per
                      value, or fixed ``likelihood_scale``), ``"logistic"`` (discretized
                      logistic) or ``"categorical"`` (``num_bins``-way softmax) for
                      integer data ``0 .. num_bins - 1``, e.g. 8-bit images (the encoder
@@ -45,7 +45,6 @@ from kerasprob.layers import MLP, MixtureNormalPrior
 from kerasprob.layers.flows import InverseAutoregressive, permuted_stack
 from kerasprob.layers.networks import ConvDecoder, ConvEncoder, conv_architecture
 from kerasprob.layers.variational import EvidenceBound, GaussianPosterior
-from kerasprob.math.bounds import log_mean_exp
 from kerasprob.math.random import stateless_seed
 from kerasprob.tuning import Float, Int, Units
 from kerasprob.validation import (
@@ -59,9 +58,8 @@ from kerasprob.validation import (
 from zoo.base import ZooModel, as_numpy
 from zoo.conditioning import DataSpec, check_context
 from zoo.registry import register
+from zoo.vae.importance import importance_log_likelihood
 from zoo.vae.likelihoods import LIKELIHOODS
-
-_fold_in = tf.random.experimental.stateless_fold_in
 
 tfd = tfp.distributions
 
@@ -70,8 +68,6 @@ POSTERIORS = {"diag": "diag", "tril": "full"}
 PRIORS = ("normal", "mixture")
 FLOWS = ("iaf",)
 
-#: Examples times samples decoded at once by ``log_likelihood``.
-_DECODE_BUDGET = 1024
 
 
 @register
@@ -92,6 +88,11 @@ class VAE(ZooModel):
       prior: ``"normal"`` or ``"mixture"``.
       num_components: components of the mixture prior (16 in the R TFP VAE).
       num_samples: ``k`` importance samples per example in training (1: ELBO).
+      input_max: ``likelihood="bernoulli"`` only: the data's largest value; the model is of
+        ``x / input_max`` (16 for the 8x8 digits' grey levels 0..16, 255 for 8-bit
+        pixels), so raw data goes in and ``predict``, ``reconstruct`` and ``sample`` give
+        raw units. ``None``: ``max(1, max x)`` of the first ``fit``'s arrays (1 for a
+        dataset).
       likelihood_scale: ``None`` to learn the Gaussian scale of every value, or a
         fixed positive scale (``likelihood="gaussian"`` only).
       num_bins: values of the ``"logistic"`` and ``"categorical"`` likelihoods (256 for
@@ -125,7 +126,6 @@ class VAE(ZooModel):
     data_arguments = ("input_shape",)
     input_rank = None
     plots = ("history", "reconstructions", "samples", "latent")
-    input_scaling = "unit"
     # No kl_weight: the loss (and val_loss) is -log p(x | z) + beta KL, which a smaller
     # beta always lowers, so tuning beta on it would just pick the smallest one.
     search_space = {
@@ -149,6 +149,7 @@ class VAE(ZooModel):
         num_samples=1,
         likelihood_scale=None,
         num_bins=256,
+        input_max=None,
         posterior_flow=None,
         flow_depth=2,
         flow_hidden_units=(32, 32),
@@ -179,6 +180,12 @@ class VAE(ZooModel):
             else check_positive_float("likelihood_scale", likelihood_scale)
         )
         self.num_bins = check_int_at_least("num_bins", num_bins, 2)
+        if input_max is not None and "data_max" not in likelihood_class.options:
+            raise ValueError("input_max rescales the data of likelihood='bernoulli'; leave it "
+                             f"None for likelihood={self.likelihood!r}. Received: "
+                             f"input_max={input_max!r}")
+        self.input_max = None if input_max is None else check_positive_float(
+            "input_max", input_max)
         if posterior_flow is not None:
             check_choice("posterior_flow", posterior_flow, FLOWS)
         self.posterior_flow = posterior_flow
@@ -203,7 +210,8 @@ class VAE(ZooModel):
         likelihood_class = LIKELIHOODS[self.likelihood]
         compute_dtype = resolve_precision(self.precision)
         self.data_likelihood = likelihood_class(shape, num_bins=self.num_bins,
-                                                scale=self.likelihood_scale)
+                                                scale=self.likelihood_scale,
+                                                data_max=self.input_max)
         output_units = self.data_likelihood.params_size()
         posterior_units = GaussianPosterior.params_size(self.latent_dim, POSTERIORS[self.posterior])
         self.flatten = tf_keras.layers.Flatten(name="flatten")
@@ -240,11 +248,8 @@ class VAE(ZooModel):
 
     @classmethod
     def hypermodel(cls, **fixed):
-        """A keras-tuner ``HyperModel`` over ``search_space`` (``fixed`` arguments not tuned).
-
-        With ``encoder="conv"`` fixed, ``hidden_units`` (unused by the conv networks) is not
-        tuned either: it is held at its default.
-        """
+        """A keras-tuner ``HyperModel`` over ``search_space`` (``fixed`` arguments not tuned;
+        with ``encoder="conv"`` fixed, ``hidden_units``, unused, is held at its default)."""
         if fixed.get("encoder") == "conv":
             default = inspect.signature(VAE.__init__).parameters["hidden_units"].default
             fixed = {"hidden_units": default, **fixed}
@@ -304,7 +309,7 @@ class VAE(ZooModel):
         """Mean of ``p(x | z)``, ``z ~ q(z | x)``; with a context, ``predict((x, c))`` or a
         dataset of ``(x, c)`` batches."""
         if not self.context_dim:
-            return super().predict(x, **kwargs)
+            return self.data_likelihood.to_data(super().predict(x, **kwargs))
         if isinstance(x, tf.data.Dataset):  # Keras would read the context as a target
             self.validate_data(x)
             return tf_keras.Model.predict(self, x.map(lambda *pair: (pair,)), **kwargs)
@@ -314,10 +319,38 @@ class VAE(ZooModel):
                 f"data and its context. Received: x of type {type(x).__name__}"
             )
         images, context = self.validate_data(x[0], x[1])
-        return tf_keras.Model.predict(self, (images, context), **kwargs)
+        return self.data_likelihood.to_data(tf_keras.Model.predict(self, (images, context),
+                                                                   **kwargs))
 
     def _check_values(self, name, x):
         self.data_likelihood.check_values(name, x)
+
+    def fit(self, x=None, y=None, **kwargs):
+        """As :meth:`zoo.ZooModel.fit`; a Bernoulli VAE without ``input_max`` reads it from
+        the first fit's arrays before checking them (and forgets it if they are refused)."""
+        read = self.input_max is None and self.likelihood == "bernoulli"
+        if read:
+            self._set_input_max(LIKELIHOODS["bernoulli"].read_data_max(self._features_of(x, y)))
+        try:
+            return super().fit(x, y, **kwargs)
+        except (ValueError, TypeError):
+            if read and (self.optimizer is None or not int(self.optimizer.iterations)):
+                self._set_input_max(None)
+            raise
+
+    def _set_input_max(self, value):  # the traced functions read it: they are dropped
+        self.input_max = value
+        if hasattr(self, "data_likelihood"):
+            self.data_likelihood.data_max = value
+            self.train_function = self.test_function = self.predict_function = None
+            self.__dict__.pop("_log_weight_fns", None)
+
+    @classmethod
+    def upgrade_config(cls, config):  # Bernoulli VAEs before input_max took data in [0, 1]
+        config = super().upgrade_config(config)
+        if config.get("likelihood", "bernoulli") == "bernoulli":
+            config.setdefault("input_max", 1.0)
+        return config
 
     # ---------------------------------------------------------------- pieces
     def _split_inputs(self, inputs):
@@ -367,7 +400,8 @@ class VAE(ZooModel):
         decoded = self._decoder_params(
             tf.reshape(z, [-1, d]), None if context is None else repeat(context)
         )  # [b k, P]
-        log_px = self.likelihood_layer.make_distribution(decoded).log_prob(repeat(x))
+        log_px = self.likelihood_layer.make_distribution(decoded).log_prob(
+            repeat(self.data_likelihood.target(x)))
         return tf.reshape(log_px, [-1, k]), z, log_q, kl, decoded
 
     def call(self, inputs, training=None):
@@ -403,7 +437,8 @@ class VAE(ZooModel):
 
     def reconstruct(self, x, c=None):
         """Mean of ``p(x | z = E[z | x], c)``, shape ``[batch, *input_shape]``."""
-        return as_numpy(self.decode(self.encode(x, c).mean(), c).mean())
+        return self.data_likelihood.to_data(as_numpy(self.decode(self.encode(x, c).mean(),
+                                                                 c).mean()))
 
     def prior_distribution(self):
         """``p(z)``: ``N(0, I)`` or the learned mixture."""
@@ -414,14 +449,12 @@ class VAE(ZooModel):
 
         Args:
           n: number of draws.
-          c: with a context, one context ``[context_dim]`` for every draw or ``n`` of them
-            ``[n, context_dim]``.
-          seed: ``None``, or an int for reproducible draws (same numbers from a
-            reloaded model).
+          c: with a context, one context ``[context_dim]`` for all or ``[n, context_dim]``.
+          seed: ``None``, or an int: the same draws, from a reloaded model too.
           mean: if False, ``x ~ p(x | z)`` instead of its mean.
 
         Returns:
-          ``np.ndarray`` of shape ``[n, *input_shape]``.
+          ``np.ndarray`` ``[n, *input_shape]``, in the data's units (``input_max``).
         """
         n = check_positive_int("n", n)
         context = self._context_for(c, n)
@@ -431,38 +464,8 @@ class VAE(ZooModel):
             prior_seed, draw_seed = stateless_seed(seed, 0), stateless_seed(seed, 1)
         z = self.prior_distribution().sample(n, seed=prior_seed)  # [n, d]
         decoded = self.likelihood_layer(self._decoder_params(z, context))
-        return as_numpy(decoded.mean() if mean else decoded.sample(seed=draw_seed))
-
-    def _log_likelihood(self, x, context, num_samples, batch_size, seed):
-        num_samples = check_positive_int("num_samples", num_samples)
-        batch_size = check_positive_int("batch_size", batch_size)
-        if seed is not None:  # one stream per (batch start, samples done): folded in below
-            seed = stateless_seed(check_int_at_least("seed", seed, 0), 2)
-        chunk = max(1, min(num_samples, _DECODE_BUDGET // batch_size))
-        out = []
-        for start in range(0, len(x), batch_size):
-            xb = tf.constant(x[start:start + batch_size])
-            cb = None if context is None else tf.constant(context[start:start + batch_size])
-            parts, done = [], 0
-            while done < num_samples:
-                k = min(chunk, num_samples - done)
-                draw_seed = None if seed is None else _fold_in(_fold_in(seed, start), done)
-                parts.append(self._log_weights_function(k)(xb, cb, draw_seed))
-                done += k
-            out.append(log_mean_exp(tf.concat(parts, axis=1), axis=1).numpy())
-        return np.concatenate(out)
-
-    def _log_weights_function(self, k):
-        """A compiled ``(x, context) -> log p(x, z_i) - log q(z_i | x)``, ``[b, k]``, per ``k``."""
-        cache = self.__dict__.setdefault("_log_weight_fns", {})  # not tracked by Keras
-        if k not in cache:
-            def log_weights(xb, cb, seed):
-                log_px, z, log_q, _, _ = self._bound_terms(xb, cb, k, training=False,
-                                                           seed=seed)
-                return log_px + self.kl.prior_log_prob(z) - log_q
-
-            cache[k] = tf.function(log_weights, reduce_retracing=True)
-        return cache[k]
+        return self.data_likelihood.to_data(
+            as_numpy(decoded.mean() if mean else decoded.sample(seed=draw_seed)))
 
     def log_likelihood(self, x, num_samples=100, batch_size=64, seed=None, *, c=None):
         """Importance-sampling estimate of ``log p(x)`` per example, in nats.
@@ -488,7 +491,7 @@ class VAE(ZooModel):
         x = self._check_x(x)
         context = self._context_for(c, len(x))
         context = None if context is None else as_numpy(context)
-        return self._log_likelihood(x, context, num_samples, batch_size, seed)
+        return importance_log_likelihood(self, x, context, num_samples, batch_size, seed)
 
     @classmethod
     def example(cls, seed=0):
