@@ -14,7 +14,7 @@ from zoo.datasets import random_flow, real, rendering
 
 PACKAGE_DIR = pathlib.Path(ds.__file__).parent
 REPO_DIR = PACKAGE_DIR.parents[1]
-MODULES = ("real", "toy2d", "random_flow", "rendering")
+MODULES = ("real", "toy2d", "two_sample", "random_flow", "rendering")
 
 
 # --------------------------------------------------------------------------------------------
@@ -175,10 +175,12 @@ def test_datasets_registry_loads_without_arguments(flow_images_default):
         "checkerboard",
         "flow_images",
         "co2",
+        "gaussian_pair",
     }
     for name, loader in ds.DATASETS.items():
         result = loader()
-        arrays = result if isinstance(result, tuple) else (result,)
+        arrays = tuple(result.values()) if isinstance(result, dict) else (
+            result if isinstance(result, tuple) else (result,))
         assert arrays[0].dtype == np.float32, name
         assert len(arrays[0]) > 0, name
     x, y = ds.DATASETS["iris"]()
@@ -645,3 +647,14 @@ def test_error_message_format():
     with pytest.raises(ValueError) as info:
         ds.make_banana(-3)
     assert str(info.value) == "n must be a positive integer. Received: n=-3"
+
+
+def test_gaussian_pair_log_ratio_and_kl_are_the_closed_forms():
+    from scipy.stats import norm
+
+    pair = ds.make_gaussian_pair(n=200_000, seed=1)
+    x = pair["x_p"][:, 0].astype(np.float64)
+    exact = norm(1, 1).logpdf(x) - norm(0, 2).logpdf(x)
+    np.testing.assert_allclose(ds.gaussian_pair_log_ratio(pair["x_p"]), exact, rtol=1e-10)
+    assert abs(np.mean(exact) - ds.GAUSSIAN_PAIR_KL) < 4 * np.std(exact) / np.sqrt(len(x))
+    assert abs(pair["x_q"].std() - 2.0) < 0.02 and abs(pair["x_p"].mean() - 1.0) < 0.01

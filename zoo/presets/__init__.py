@@ -9,7 +9,8 @@ validation split (``metrics``). Every preset takes raw data: any scaling it want
 layer inside it. ``python -m zoo.presets.make`` rebuilds every preset (or
 ``python -m zoo.presets.make vae-digits``); ``python -m zoo presets`` lists them, and
 ``python -m zoo evaluate vae-digits`` / ``sample vae-digits -n 16 --out x.npy`` use them like a
-run directory. Loading goes through ``zoo.load``: tf-keras' safe mode, no code from the file.
+run directory. Loading is ``zoo.load(name)`` (the registry reads this index; nothing here imports
+it back): tf-keras' safe mode, no code from the file.
 
 >>> import zoo.presets
 >>> "vae-digits" in zoo.presets.names()
@@ -78,12 +79,5 @@ def metrics(name):
     return dict(_entry(name)["metrics"])
 
 
-def load(name):
-    """The preset model ``name`` (``zoo.load(name)`` does the same)."""
-    from zoo.registry import load as load_file
-
-    return load_file(path(name))
-
-
-__all__ = ["FAMILIES", "PRESETS", "directory", "index_path", "load", "metrics", "names",
-           "path", "run_info"]
+__all__ = ["FAMILIES", "PRESETS", "directory", "index_path", "metrics", "names", "path",
+           "run_info"]
