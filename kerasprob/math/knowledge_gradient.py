@@ -45,6 +45,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from kerasprob.math.batched_lbfgs import minimize_batched
 from kerasprob.math.linalg import cholesky_append
 from kerasprob.validation import check_positive_int
 
@@ -135,8 +136,10 @@ class SimulationAugmentedMean:
 
 
 def minimize_in_unit_cube(function, starts, continuous=None, max_iterations=50,
-                          tolerance=None, max_line_search_iterations=20):
-    """Local minima of ``function`` over ``[0, 1]^d`` by L-BFGS from each start, batched.
+                          tolerance=None):
+    """Local minima of ``function`` over ``[0, 1]^d`` by L-BFGS from each start, batched
+    (:func:`kerasprob.math.batched_lbfgs.minimize_batched`: one call of ``function``
+    evaluates every start, and only that small function is traced).
 
     The continuous coordinates move; the box is kept by projection, ``x = clip(u, 0, 1)``,
     with the penalty ``|u - x|^2`` outside it (so a minimum on a face is reached at the face,
@@ -149,7 +152,6 @@ def minimize_in_unit_cube(function, starts, continuous=None, max_iterations=50,
       continuous: ``None`` (every coordinate) or a boolean sequence ``[d]``.
       max_iterations: L-BFGS iterations.
       tolerance: gradient tolerance (default 1e-7 in float64, 1e-5 in float32).
-      max_line_search_iterations: function evaluations per line search.
 
     Returns:
       ``(values [..., S], minimizers [..., S, d])``, never worse than the starts.
@@ -175,17 +177,21 @@ def minimize_in_unit_cube(function, starts, continuous=None, max_iterations=50,
         moved = tf.reshape(tf.matmul(tf.clip_by_value(u, 0.0, 1.0), scatter), shape)
         return fixed + moved  # [..., S, d]
 
-    def penalized(u):
-        outside = tf.reduce_sum((u - tf.clip_by_value(u, 0.0, 1.0)) ** 2, axis=-1)  # [B]
-        return tf.reshape(function(assemble(u)), [-1]) + outside
-
+    @tf.function(reduce_retracing=True)
     def value_and_gradients(u):
-        return tfp.math.value_and_gradient(penalized, u)
+        with tf.GradientTape() as tape:
+            tape.watch(u)
+            outside = tf.reduce_sum((u - tf.clip_by_value(u, 0.0, 1.0)) ** 2, axis=-1)
+            values = tf.reshape(function(assemble(u)), [-1]) + outside  # [B]
+        return values, tape.gradient(values, u)
 
-    result = tfp.optimizer.lbfgs_minimize(
-        value_and_gradients, u0, max_iterations=max_iterations, tolerance=tolerance,
-        max_line_search_iterations=max_line_search_iterations)
-    points = assemble(result.position)
+    def numpy_value_and_gradients(u):
+        values, gradients = value_and_gradients(tf.constant(u, starts.dtype))
+        return values.numpy(), gradients.numpy()
+
+    position, _ = minimize_batched(numpy_value_and_gradients, u0.numpy(),
+                                   max_iterations=max_iterations, tolerance=tolerance)
+    points = assemble(tf.constant(position, starts.dtype))
     values = function(points)
     better = values < start_values
     return (tf.where(better, values, start_values),

@@ -47,41 +47,6 @@ from kerasprob.validation import check_positive_int
 __all__ = ["KnowledgeGradientOracle"]
 
 
-_GRAPHS = {}
-
-
-def _graphs(continuous):
-    """The predictive minimum and the simulation-augmented one as graphs, traced once per
-    mask of continuous coordinates (tracing L-BFGS takes seconds; shapes are left open)."""
-    if continuous in _GRAPHS:
-        return _GRAPHS[continuous]
-    f64, i32, d = tf.float64, tf.int32, len(continuous)
-    gp_spec = [tf.TensorSpec([None, d], f64), tf.TensorSpec([None], f64),
-               tf.TensorSpec([], f64), tf.TensorSpec([d], f64), tf.TensorSpec([], f64)]
-
-    def posterior(x, z, variance, lengthscales, noise):
-        return GaussianProcessPosterior(matern52_ard(variance, lengthscales), x, z, noise)
-
-    @tf.function(input_signature=[*gp_spec, tf.TensorSpec([None, d], f64),
-                                  tf.TensorSpec([], i32)])
-    def minimum(x, z, variance, lengthscales, noise, starts, max_iterations):
-        return predictive_minimum(posterior(x, z, variance, lengthscales, noise), starts,
-                                  continuous, max_iterations)
-
-    @tf.function(input_signature=[*gp_spec, tf.TensorSpec([None, d], f64),
-                                  tf.TensorSpec([None, d], f64), tf.TensorSpec([None], f64),
-                                  tf.TensorSpec([], i32)])
-    def augmented_minimum(x, z, variance, lengthscales, noise, candidates, starts, base,
-                          max_iterations):
-        tau, _ = simulation_augmented_minimum(
-            posterior(x, z, variance, lengthscales, noise), candidates, base, starts=starts,
-            continuous=continuous, max_iterations=max_iterations)
-        return tf.reduce_mean(tau, axis=-1)  # [C]
-
-    _GRAPHS[continuous] = minimum, augmented_minimum
-    return _GRAPHS[continuous]
-
-
 class KnowledgeGradientOracle(oracle_module.Oracle):
     """Bayesian optimization by the knowledge gradient (Frazier et al. 2009).
 
@@ -191,21 +156,23 @@ class KnowledgeGradientOracle(oracle_module.Oracle):
         if len(pending):  # running trials count as observed at the surrogate's mean
             xs = np.concatenate([x, pending])
             zs = np.concatenate([zs, post.mean(pending).numpy()])
-        params = (tf.constant(xs), tf.constant(zs), tf.constant(fit.variance, tf.float64),
-                  tf.constant(fit.lengthscales), tf.constant(post.noise_variance))
-        minimum, augmented_minimum = _graphs(tuple(bool(c) for c in encoding.continuous))
-        iterations = tf.constant(self.max_iterations)
+        posterior = GaussianProcessPosterior(
+            matern52_ard(tf.constant(fit.variance, tf.float64), tf.constant(fit.lengthscales)),
+            xs, zs, post.noise_variance)
+        continuous = tuple(bool(c) for c in encoding.continuous)
         order = np.argsort(zs)
         starts = np.concatenate([xs[order[:5]], encoding.sample(rng, 3)])  # [S, d]
-        tau_n, best = minimum(*params, tf.constant(starts), iterations)
+        tau_n, best = predictive_minimum(posterior, starts, continuous, self.max_iterations)
         # tau_{n+1} from argmin mu_n, the two best trials and (added there) the candidate.
-        starts_next = tf.constant(np.concatenate([best.numpy()[None], xs[order[:2]]]))
+        starts_next = np.concatenate([best.numpy()[None], xs[order[:2]]])
         best = encoding.snap(best.numpy())
         base = normal_quantiles(self.num_fantasies)
 
         def score(candidates):  # the knowledge gradient, tau_n - mean_m tau_{n+1}^(m)
-            return (tau_n - augmented_minimum(*params, tf.constant(candidates), starts_next,
-                                              base, iterations)).numpy()
+            tau, _ = simulation_augmented_minimum(
+                posterior, candidates, base, starts=starts_next, continuous=continuous,
+                max_iterations=self.max_iterations)
+            return (tau_n - tf.reduce_mean(tau, axis=-1)).numpy()
 
         # Stage 1: random configurations and neighbours of the incumbents.
         half = max(self.num_candidates // 2, 1)

@@ -9,7 +9,8 @@ maximize the log marginal likelihood (Rasmussen & Williams 2006, eq. 5.8)::
 
 over the box ``l in [0.01, 20]``, ``s^2 in [0.05, 20]``, ``sigma^2 in [1e-6, 1]`` (a sigmoid
 of free parameters, in log space), by L-BFGS from ``num_restarts`` random starts and the
-previous fit, all restarts in one batch. A search has tens of points, so this is cheap.
+previous fit, all restarts in one batch (:func:`kerasprob.math.batched_lbfgs.minimize_batched`;
+only the objective is traced). A search has tens of points, so this is cheap.
 
 >>> import numpy as np
 >>> x = np.linspace(0, 1, 8)[:, None]
@@ -31,6 +32,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from kerasprob.math import kernels
+from kerasprob.math.batched_lbfgs import minimize_batched
 from kerasprob.math.exact_gp import GaussianProcessPosterior, log_marginal_likelihood
 
 __all__ = ["SurrogateFit", "fit_gaussian_process", "matern52_ard"]
@@ -84,23 +86,18 @@ def _negative_log_marginal_likelihood(raw, x, y):
 
 
 @functools.cache
-def _fit_graph(d):
-    """The batched L-BFGS fit as a graph, traced once per input dimension ``d``."""
+def _objective(d):
+    """``raw [R, d + 2] -> (-log p(y | X, theta) [R], its gradient)`` as a graph, traced once
+    per input dimension ``d`` (the restarts are separate problems in one batch)."""
 
     @tf.function(input_signature=[tf.TensorSpec([None, d], tf.float64),
                                   tf.TensorSpec([None], tf.float64),
-                                  tf.TensorSpec([None, d + 2], tf.float64),
-                                  tf.TensorSpec([], tf.int32)])
-    def fit(x, y, starts, max_iterations):
-        def value_and_gradients(raw):
-            return tfp.math.value_and_gradient(
-                lambda r: _negative_log_marginal_likelihood(r, x, y), raw)
+                                  tf.TensorSpec([None, d + 2], tf.float64)])
+    def value_and_gradients(x, y, raw):
+        return tfp.math.value_and_gradient(
+            lambda r: _negative_log_marginal_likelihood(r, x, y), raw)
 
-        result = tfp.optimizer.lbfgs_minimize(
-            value_and_gradients, starts, max_iterations=max_iterations, tolerance=1e-6)
-        return result.position, result.objective_value
-
-    return fit
+    return value_and_gradients
 
 
 def fit_gaussian_process(x, y, num_restarts=8, seed=0, max_iterations=100, previous=None):
@@ -128,10 +125,16 @@ def fit_gaussian_process(x, y, num_restarts=8, seed=0, max_iterations=100, previ
     starts += list(rng.normal(0.0, 1.5, size=(num_restarts, d + 2)))
     if previous is not None and len(previous.raw) == d + 2:
         starts.append(previous.raw)
-    position, value = _fit_graph(d)(tf.constant(x), tf.constant(z),
-                                    tf.constant(np.stack(starts)), tf.constant(max_iterations))
-    best = int(np.argmin(value.numpy()))
-    raw = position.numpy()[best]
+    objective = _objective(d)
+    x_t, z_t = tf.constant(x), tf.constant(z)
+
+    def value_and_gradients(raw):
+        value, gradient = objective(x_t, z_t, tf.constant(raw))
+        return value.numpy(), gradient.numpy()
+
+    position, value = minimize_batched(value_and_gradients, np.stack(starts),
+                                       max_iterations=max_iterations, tolerance=1e-6)
+    raw = position[int(np.argmin(value))]
     lengthscales, variance, noise = (t.numpy() for t in _constrain(tf.constant(raw), d))
     posterior = GaussianProcessPosterior(
         matern52_ard(variance, lengthscales), x, z, noise + _JITTER)
