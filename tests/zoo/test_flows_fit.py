@@ -108,10 +108,11 @@ def test_slow_fit_recovers_a_gaussian(name):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["NeuralSplineFlow", "MAF", "RealNVP"])
 def test_digits_held_out_nll_is_sane_with_defaults(name):
-    """The robustness target: 64-d dequantized digits, default settings, finite held-out NLL."""
+    """The robustness target: 64-d dequantized digits, default settings, finite held-out NLL
+    (12 epochs: NeuralSplineFlow is at -72 nats then; the benchmark trains longer)."""
     x_train, x_test = datasets.digits_flat_dequantized(seed=0, test_fraction=0.2)[:2]
     flow = zoo.get(name)(input_shape=64)
-    flow.fit(x_train, epochs=30, batch_size=256, verbose=0)
+    flow.fit(x_train, epochs=12, batch_size=256, verbose=0)
     nll = -flow.log_prob(x_test).mean()
     assert np.isfinite(nll) and -150 < nll < 0, nll
 

@@ -90,7 +90,7 @@ class DeepGP(RegressionMixin, GaussianProcessModel):
         for i in range(self.num_layers - 1):
             layer = self._make_svgp(dim, width, "linear", f"svgp_{i}")
             eye = np.broadcast_to(np.eye(self.num_inducing), (width, *[self.num_inducing] * 2))
-            layer.raw_q_sqrt.assign(HIDDEN_Q_SQRT * eye)
+            layer.assign_variational(np.zeros((self.num_inducing, width)), HIDDEN_Q_SQRT * eye)
             self.gp_layers.append(layer)
             dim = width
         self.gp_layers.append(self._make_svgp(dim, 1, "constant", f"svgp_{self.num_layers - 1}"))

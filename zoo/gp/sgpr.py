@@ -243,8 +243,7 @@ class SGPR(RegressionMixin, GaussianProcessModel):
         """
         _, stats = self._accumulate(x, y, batch_size)
         q_mu, q_sqrt = sgpr_math.optimal_inducing_distribution(stats, self.likelihood.variance)
-        self.gp.q_mu.assign(q_mu)  # [M, 1]
-        self.gp.raw_q_sqrt.assign(q_sqrt[None])  # [1, M, M]
+        self.gp.assign_variational(q_mu.numpy(), q_sqrt.numpy(), whitened=True)
 
     def collapsed_bound(self, x, y=None, batch_size=PREDICT_BATCH):
         """Titsias' bound on ``log p(y)`` for all of ``(x, y)`` (nats, one batched pass)."""

@@ -140,10 +140,8 @@ class SVGPRegressor(RegressionMixin, GaussianProcessModel):
         model = cls(**{name: getattr(sgpr, name) for name in shared}, whiten=whiten, **kwargs)
         model.gp.set_weights(sgpr.gp.get_weights())
         model.likelihood.set_weights(sgpr.likelihood.get_weights())
-        if not whiten:
-            chol = sgpr.gp.kuu_cholesky()
-            model.gp.q_mu.assign(tf.matmul(chol, sgpr.gp.q_mu))
-            model.gp.raw_q_sqrt.assign(tf.matmul(chol, sgpr.gp.q_sqrt))
+        model.gp.assign_variational(sgpr.gp.q_mu.numpy(), sgpr.gp.q_sqrt.numpy(),
+                                    whitened=sgpr.gp.whiten)
         model.set_num_data(int(sgpr.num_data.numpy()))
         model.initialized.assign(1.0)
         return model
