@@ -96,8 +96,8 @@ def _known_gap(layer, policy):
     """Why this case is expected to fail (a gap in a file this test's owner does not edit,
     with the change that closes it), or None. Each entry checks for its gap, so it stops
     applying once the gap is closed."""
-    from kerasprob.distributions import DistributionLayer
     from kerasprob.dtypes import FullPrecision
+    from kerasprob.layers.distributions import DistributionLayer
 
     name = type(layer).__name__
     if (policy.startswith("mixed") and isinstance(layer, DistributionLayer)

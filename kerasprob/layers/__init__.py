@@ -1,6 +1,6 @@
 """Tier-2 layers: they own variables, add losses, and expose their math as methods."""
 
-from kerasprob.layers import flows, gp
+from kerasprob.layers import distributions, flows, gp
 from kerasprob.layers.cross_fitting import CrossFittedLogRatio
 from kerasprob.layers.density_ratio import (
     AdversarialKLDivergenceLayer,
@@ -35,6 +35,7 @@ __all__ = [
     "QuadraticLogRatio",
     "StackedMLP",
     "StackedQuadratic",
+    "distributions",
     "flows",
     "gp",
 ]

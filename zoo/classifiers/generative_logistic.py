@@ -29,12 +29,12 @@ import tf_keras
 from kerasprob.math.naive_bayes import pooled_variance, shared_scale_logistic_weights
 from kerasprob.tuning import Float
 from kerasprob.validation import check_positive_float
-from zoo.classifiers.naive_bayes import GaussianClassModel
+from zoo.classifiers.class_conditional import GaussianClassConditional
 from zoo.registry import register
 
 
 @register
-class GenerativeLogisticRegression(GaussianClassModel):
+class GenerativeLogisticRegression(GaussianClassConditional):
     """Binary Gaussian classifier with shared per-feature scales (= logistic regression).
 
     Args:

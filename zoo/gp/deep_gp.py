@@ -31,7 +31,7 @@ from kerasprob.math.random import normal, stateless_seed
 from kerasprob.tuning import Choice, Float, Int
 from kerasprob.validation import check_positive_float, check_positive_int
 from zoo.gp._base import PREDICT_BATCH, GaussianProcessModel
-from zoo.gp._parts import RegressionMixin, gaussian_likelihood
+from zoo.gp.regression import RegressionMixin, gaussian_likelihood
 from zoo.registry import register
 
 #: Initial scale of the hidden layers' ``q_sqrt`` (times I): near-deterministic layers at the

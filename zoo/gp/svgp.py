@@ -21,7 +21,7 @@ import tensorflow as tf
 from kerasprob.tuning import Choice, Float, Int
 from kerasprob.validation import check_bool, check_choice, check_positive_float
 from zoo.gp._base import PREDICT_BATCH, GaussianProcessModel
-from zoo.gp._parts import RegressionMixin, gaussian_likelihood
+from zoo.gp.regression import RegressionMixin, gaussian_likelihood
 from zoo.registry import register
 
 MEAN_FUNCTIONS = ("zero", "constant", "linear")

@@ -14,7 +14,7 @@ sees of the data, and which data values it accepts. :class:`zoo.VAE` reads them 
 
 import numpy as np
 
-from kerasprob.distributions import (
+from kerasprob.layers.distributions import (
     DiscretizedLogistic,
     IndependentBernoulli,
     IndependentNormal,

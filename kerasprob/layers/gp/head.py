@@ -26,7 +26,7 @@ References:
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from kerasprob.distributions import DistributionLayer
+from kerasprob.layers.distributions import DistributionLayer
 from kerasprob.layers.gp.likelihoods import Likelihood
 from kerasprob.math.distributions import as_distribution
 from kerasprob.serialization import deserialize, register, serialize

@@ -43,7 +43,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 import tf_keras
 
-from kerasprob.distributions import DistributionLayer
+from kerasprob.layers.distributions import DistributionLayer
 from kerasprob.layers.gp import kernels as kernel_lib
 from kerasprob.math import gp as gp_math
 from kerasprob.math.linalg import safe_cholesky
