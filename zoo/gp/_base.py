@@ -35,8 +35,9 @@ from kerasprob.validation import (
 )
 from zoo.base import ZooModel, in_batches
 
-#: Dtypes a zoo GP computes in. A Cholesky in 16 bits is hopeless, so under a mixed global
-#: policy the model still computes (and keeps its variables) in ``precision``.
+# A zoo GP computes in its ``precision`` (kerasprob.dtypes.FLOAT_PRECISIONS): a Cholesky in
+# 16 bits is hopeless, so under a mixed global policy it still computes (and keeps its
+# variables) in float64 or float32.
 
 #: Examples per batch of the prediction loops (``predict_f``, ``predict_log_density``, ...).
 PREDICT_BATCH = 4096
