@@ -94,7 +94,7 @@ class DeepGP(RegressionMixin, GaussianProcessModel):
             self.gp_layers.append(layer)
             dim = width
         self.gp_layers.append(self._make_svgp(dim, 1, "constant", f"svgp_{self.num_layers - 1}"))
-        self.likelihood = gaussian_likelihood(self.noise_variance or 1.0, self.precision,
+        self.likelihood = gaussian_likelihood(self.noise_variance, self.precision,
                                               self.positive)
 
     def _first_layer(self):

@@ -7,9 +7,11 @@ from kerasprob.layers.gp import Gaussian
 from kerasprob.math.positive import inverse_positive
 
 
-def gaussian_likelihood(variance, dtype, positive="softplus"):
-    """The :class:`kerasprob.layers.gp.Gaussian` likelihood with initial noise ``variance``."""
-    return Gaussian(variance=variance, dtype=dtype, positive=positive, name="likelihood")
+def gaussian_likelihood(variance, dtype, positive):
+    """The :class:`kerasprob.layers.gp.Gaussian` likelihood with initial noise ``variance``
+    (``None``: 1 until the first fit sets it from the targets)."""
+    return Gaussian(variance=1.0 if variance is None else variance, dtype=dtype,
+                    positive=positive, name="likelihood")
 
 
 class RegressionMixin:

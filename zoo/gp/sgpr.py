@@ -93,7 +93,7 @@ class SGPR(RegressionMixin, GaussianProcessModel):
         # The SVGP layer holds Z, the kernel, the mean and q(v); here q(v) is not trained by
         # gradients but set to its optimum after each fit (prior N(0, I) before).
         self.gp = self._make_svgp(self.num_features, 1, self.mean_function, "svgp")
-        self.likelihood = gaussian_likelihood(self.noise_variance or 1.0, self.precision,
+        self.likelihood = gaussian_likelihood(self.noise_variance, self.precision,
                                               self.positive)
 
     def _first_layer(self):

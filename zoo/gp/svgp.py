@@ -75,7 +75,7 @@ class SVGPRegressor(RegressionMixin, GaussianProcessModel):
     def build_layers(self):
         self.gp = self._make_svgp(self.num_features, 1, self.mean_function, "svgp",
                                   whiten=self.whiten, q_diag=self.q_diag)
-        self.likelihood = gaussian_likelihood(self.noise_variance or 1.0, self.precision,
+        self.likelihood = gaussian_likelihood(self.noise_variance, self.precision,
                                               self.positive)
 
     def _first_layer(self):

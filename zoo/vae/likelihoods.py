@@ -98,8 +98,9 @@ class BernoulliLikelihood(Likelihood):
     def read_data_max(x):
         """``max(1, max x)`` of an array of data, 1 for a dataset or anything that is not an
         array of numbers (the checks that follow say what is wrong with it)."""
-        try:
-            top = float(np.max(np.asarray(x, dtype=np.float64)))
+        numeric = isinstance(x, np.ndarray) and x.dtype.kind in "fiu"
+        try:  # no float64 copy of an array of numbers
+            top = float(np.max(x if numeric else np.asarray(x, dtype=np.float64)))
         except (TypeError, ValueError):
             return 1.0
         return max(1.0, top) if np.isfinite(top) else 1.0
